@@ -112,6 +112,8 @@ fn runnable(kind: Kind, args: &Args, function: FunctionItem) -> TokenStream {
         #(#attributes)*
         #test_marker
         #visibility #fn_token #name() #output {
+            // The attribute requires `async` even when the body never awaits.
+            #[allow(clippy::unused_async)]
             #signature #body
             #run
         }
@@ -144,7 +146,7 @@ fn inert(function: FunctionItem) -> TokenStream {
         .filter(|input| matches!(input, FnArg::Typed(_)))
         .collect();
 
-    let mut nested = quote!(#[allow(dead_code)]);
+    let mut nested = quote!(#[allow(dead_code, clippy::unused_async)]);
     signature.to_tokens(&mut nested);
     body.to_tokens(&mut nested);
     quote! {
@@ -181,6 +183,7 @@ mod tests {
         );
         let expected = compact(quote! {
             fn main() -> Result<(), E> {
+                #[allow(clippy::unused_async)]
                 async fn main() -> Result<(), E> { work()?; Ok(()) }
                 let runtime = ::magpie::runtime::Builder::new()
                     .build()
@@ -207,6 +210,7 @@ mod tests {
             #[should_panic(expected = "boom")]
             #[::core::prelude::v1::test]
             pub fn explodes() {
+                #[allow(clippy::unused_async)]
                 async fn explodes() { panic!("boom") }
                 let runtime = renamed::runtime::Builder::new()
                     .worker_threads(2usize)
@@ -253,7 +257,7 @@ mod tests {
         );
         let body = compact(quote! {
             fn check() {
-                #[allow(dead_code)]
+                #[allow(dead_code, clippy::unused_async)]
                 async unsafe fn check(value: u8) -> u8 { value }
             }
         });

@@ -36,6 +36,12 @@ pub(crate) fn check(kind: Kind, item: &FunctionItem) -> syn::Result<()> {
 /// `async` is required; `const`, `unsafe` and `extern "ABI"` are refused.
 fn check_qualifiers(kind: Kind, signature: &Signature, errors: &mut Vec<syn::Error>) {
     let name = &signature.ident;
+    if let Some(constness) = &signature.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            format!("`#[magpie::{kind}]` cannot run a `const fn`; remove `const`"),
+        ));
+    }
     if signature.asyncness.is_none() {
         errors.push(syn::Error::new_spanned(
             signature.fn_token,
@@ -43,12 +49,6 @@ fn check_qualifiers(kind: Kind, signature: &Signature, errors: &mut Vec<syn::Err
                 "`#[magpie::{kind}]` runs an `async fn`; add `async`: `async fn {name}()`, \
                  or remove the attribute to keep a synchronous function"
             ),
-        ));
-    }
-    if let Some(constness) = &signature.constness {
-        errors.push(syn::Error::new_spanned(
-            constness,
-            format!("`#[magpie::{kind}]` cannot run a `const fn`; remove `const`"),
         ));
     }
     if let Some(unsafety) = &signature.unsafety {
@@ -226,7 +226,8 @@ mod tests {
             ),
         );
         assert_eq!(found.len(), 4, "{found:?}");
-        assert!(found[1].contains("remove `const`"), "{found:?}");
+        assert!(found[0].contains("remove `const`"), "{found:?}");
+        assert!(found[1].contains("add `async`"), "{found:?}");
         assert!(found[2].contains("remove `unsafe`"), "{found:?}");
         assert!(found[3].contains("remove the ABI"), "{found:?}");
     }

@@ -1,0 +1,4 @@
+#[magpie::main]
+struct Main;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[magpie::main]
+async fn main() -> u8 {
+    0
+}

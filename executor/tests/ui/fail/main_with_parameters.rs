@@ -1,0 +1,4 @@
+#[magpie::main]
+async fn main(arguments: Vec<String>) {
+    let _ = arguments;
+}

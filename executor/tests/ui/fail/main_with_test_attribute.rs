@@ -1,0 +1,5 @@
+#[magpie::main]
+#[test]
+async fn looks_like_a_test() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[magpie::main]
+async fn main() -> Result<(), std::io::Error> {
+    5
+}

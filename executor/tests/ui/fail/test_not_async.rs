@@ -1,0 +1,4 @@
+#[magpie::test]
+fn synchronous() {}
+
+fn main() {}

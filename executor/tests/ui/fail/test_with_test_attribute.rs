@@ -1,0 +1,5 @@
+#[magpie::test]
+#[test]
+async fn doubled() {}
+
+fn main() {}
