@@ -135,3 +135,14 @@ fn main_shuts_the_runtime_down_when_the_body_returns() {
         "the runtime built by #[magpie::main] was not shut down: its pending task was not dropped"
     );
 }
+
+/// A function named like the expansion's local: the runtime local must not shadow it.
+#[magpie::main(worker_threads = 1)]
+async fn runtime() -> &'static str {
+    magpie::spawn(async { "hygienic" }).await.unwrap()
+}
+
+#[test]
+fn a_function_named_runtime_is_not_shadowed() {
+    assert_eq!(runtime(), "hygienic");
+}
