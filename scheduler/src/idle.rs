@@ -41,6 +41,7 @@
 //!   finds other work, rule 4: if it is the last searcher and anyone sleeps it wakes a sleeper, which
 //!   becomes a searcher with the same duty; every later announcement is ordered after P's read, so
 //!   the first point applies to it. If nobody sleeps at that moment, the second point applies.
+//!
 //! A woken worker only stops waiting when its `parked` flag is cleared (under the mutex, before the
 //! unpark), so a stale parker token (left by a [`Idle::cancel_sleep`] that raced a waker) only costs one
 //! extra loop, never a missed wake.

@@ -78,7 +78,9 @@ pub struct WorkerMetrics {
     pub unparks: u64,
     /// Tasks in this worker's local queue when the snapshot was taken (the next slot not included).
     pub local_queue_depth: usize,
-    /// Tasks this worker took from the injector (batches counted task by task).
+    /// Tasks this worker took from the injector (batches counted task by task; a batch is counted from
+    /// the local queue's length right after the pull, so a sibling stealing part of it at that very
+    /// moment makes this slightly low).
     pub injector_pulls: u64,
     /// Runs that panicked; the worker caught the panic and kept going.
     pub panics: u64,
