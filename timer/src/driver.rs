@@ -1,0 +1,332 @@
+//! The driver: state shared between registering threads and the timer thread ([`Shared`]), and the
+//! timer thread's own state ([`Core`]) with one `turn` of its loop.
+//!
+//! Hand-off. Owners never touch the wheel. A new registration is pushed onto a lock-free Treiber stack
+//! (`registrations`); a cancellation of an entry that sits in the wheel is pushed onto a second stack
+//! (`cancellations`). The timer thread takes a whole stack with one `swap` and applies it. Entries carry
+//! their own stack link, so a push allocates nothing.
+//!
+//! Waking the timer thread. While it runs, the thread publishes `sleeping_until = AWAKE` (0) and
+//! registrants never unpark it. Before parking it publishes the tick it will sleep until, then looks at
+//! the registration stack once more; a registrant pushes, then reads `sleeping_until` and unparks only if
+//! its deadline is earlier. Both sides use SeqCst for this store-then-load pair (Dekker style), so either
+//! the registrant sees the new target or the thread sees the new registration: no lost wake-up, and at
+//! most one unpark per parked period in the common case of later deadlines.
+//!
+//! Prompt reclamation of cancelled entries. Cancellations do not need the thread at once, but their
+//! memory must come back soon. Each cancellation bumps `cancel_count`; the first one of a batch unparks
+//! the thread, which then schedules a sweep [`SWEEP_TICKS`] later (one unpark per sweep period), and
+//! every [`CANCEL_BATCH`]-th one unparks it to sweep at once. So at most about one batch or one sweep
+//! period of cancelled entries is ever waiting.
+//!
+//! Firing. `turn` collects the wakers of every due entry into a reusable buffer, then wakes them in
+//! chunks of [`WAKE_CHUNK`] between the executor's batch hooks; no lock is held, so registrations and
+//! cancellations proceed while wakers run. A panicking waker is caught so one bad waker cannot kill the
+//! timer thread.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use crate::entry::{Cancel, Dequeued, Entry};
+use crate::hooks;
+use crate::metrics::{MetricsCells, TimerMetrics};
+use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, Unparker};
+use crate::wheel::Wheel;
+
+/// `sleeping_until` while the timer thread is running (no registration is earlier than tick 0).
+pub(crate) const AWAKE: u64 = 0;
+/// `sleeping_until` when the thread sleeps with no deadline at all.
+pub(crate) const NEVER: u64 = u64::MAX;
+/// Deadlines are clamped to this tick (about 146 million years) so tick arithmetic cannot overflow.
+pub(crate) const MAX_TICK: u64 = 1 << 62;
+/// Cancellations that make the timer thread sweep at once.
+pub(crate) const CANCEL_BATCH: usize = 4096;
+/// Longest time, in ticks, a cancelled entry waits for its sweep.
+pub(crate) const SWEEP_TICKS: u64 = 10;
+/// Wakers woken between one pair of batch hooks.
+pub(crate) const WAKE_CHUNK: usize = 1024;
+
+/// State shared by every thread that registers timers and the timer thread.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Tick 0: deadlines are milliseconds since this instant, rounded up.
+    origin: Instant,
+    /// Treiber stack of new registrations.
+    registrations: AtomicPtr<Entry>,
+    /// Treiber stack of cancelled entries that are linked in the wheel.
+    cancellations: AtomicPtr<Entry>,
+    /// Cancellations since the last sweep.
+    cancel_count: AtomicUsize,
+    /// The timer thread has scheduled a sweep (cancellations need not unpark it).
+    sweep_armed: AtomicBool,
+    /// Tick the parked timer thread will wake at ([`AWAKE`] while it runs, [`NEVER`] if no deadline).
+    sleeping_until: AtomicU64,
+    /// Wakes the timer thread.
+    unparker: Unparker,
+    /// Counters published by the timer thread.
+    metrics: MetricsCells,
+}
+
+impl Shared {
+    /// Shared state whose timer thread is woken through `unparker`.
+    pub(crate) fn new(origin: Instant, unparker: Unparker) -> Self {
+        Shared {
+            origin,
+            registrations: AtomicPtr::new(std::ptr::null_mut()),
+            cancellations: AtomicPtr::new(std::ptr::null_mut()),
+            cancel_count: AtomicUsize::new(0),
+            sweep_armed: AtomicBool::new(false),
+            sleeping_until: AtomicU64::new(AWAKE),
+            unparker,
+            metrics: MetricsCells::default(),
+        }
+    }
+
+    /// The deadline `instant` in ticks, rounded up so a timer never fires early.
+    pub(crate) fn tick_for(&self, instant: Instant) -> u64 {
+        let Some(since) = instant.checked_duration_since(self.origin) else {
+            return 0;
+        };
+        let millis = since.as_nanos().div_ceil(1_000_000);
+        u64::try_from(millis).unwrap_or(MAX_TICK).min(MAX_TICK)
+    }
+
+    /// The current time in ticks, rounded down.
+    pub(crate) fn now_tick(&self) -> u64 {
+        let millis = Instant::now().saturating_duration_since(self.origin).as_millis();
+        u64::try_from(millis).unwrap_or(MAX_TICK).min(MAX_TICK)
+    }
+
+    /// The instant at which tick `tick` begins, if representable.
+    pub(crate) fn instant_of(&self, tick: u64) -> Option<Instant> {
+        self.origin.checked_add(Duration::from_millis(tick))
+    }
+
+    /// Hands a new (or re-armed) registration to the timer thread; unparks it only if `tick` is earlier
+    /// than the deadline it sleeps for.
+    pub(crate) fn push_registration(&self, entry: NonNull<Entry>, tick: u64) {
+        push(&self.registrations, entry);
+        // SeqCst: the Dekker pair with the timer thread's store of `sleeping_until` followed by its
+        // load of `registrations` (see the module doc).
+        if tick < self.sleeping_until.load(Ordering::SeqCst) {
+            self.unparker.unpark();
+        }
+    }
+
+    /// The owner gave up an entry; finishes the hand-off [`Entry::cancel_by_owner`] asked for.
+    pub(crate) fn cancelled(&self, entry: NonNull<Entry>, action: Cancel) {
+        match action {
+            Cancel::Push => push(&self.cancellations, entry),
+            Cancel::Note => {}
+            Cancel::Nothing => return,
+        }
+        // SeqCst: pairs with the timer's `sweep_armed` store and `cancel_count` swap in `sweep`, so a
+        // cancellation after a sweep started either is drained by it or sees the flag clear.
+        let count = self.cancel_count.fetch_add(1, Ordering::SeqCst) + 1;
+        if count % CANCEL_BATCH == 0 || (count == 1 && !self.sweep_armed.load(Ordering::SeqCst)) {
+            self.unparker.unpark();
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub(crate) fn metrics(&self) -> TimerMetrics {
+        self.metrics.read()
+    }
+
+    /// Marks the timer thread as running: registrants will not unpark it.
+    pub(crate) fn enter_awake(&self) {
+        // SeqCst: part of the Dekker protocol (see the module doc).
+        self.sleeping_until.store(AWAKE, Ordering::SeqCst);
+    }
+
+    /// Publishes the tick the thread is about to sleep until and returns false if a registration
+    /// arrived meanwhile (the thread must then run another turn instead of parking).
+    pub(crate) fn prepare_to_park(&self, until: Option<u64>) -> bool {
+        // SeqCst store then SeqCst load: the timer half of the Dekker pair in `push_registration`.
+        self.sleeping_until
+            .store(until.unwrap_or(NEVER).max(AWAKE + 1), Ordering::SeqCst);
+        self.registrations.load(Ordering::SeqCst).is_null()
+    }
+}
+
+/// Pushes `entry` onto a Treiber stack.
+fn push(stack: &AtomicPtr<Entry>, entry: NonNull<Entry>) {
+    // SAFETY: the pusher holds a reference to the entry until the CAS succeeds, and QUEUED (set by
+    // the caller) gives it `inbox_next`.
+    let link = &unsafe { entry.as_ref() }.inbox_next;
+    // Relaxed load: the CAS below validates it.
+    let mut head = stack.load(Ordering::Relaxed);
+    loop {
+        // Relaxed: published by the CAS's release.
+        link.store(head, Ordering::Relaxed);
+        // SeqCst (includes Release): publishes the entry to the timer's Acquire swap; SeqCst also
+        // orders it before the registrant's later SeqCst load of `sleeping_until`.
+        match stack.compare_exchange_weak(head, entry.as_ptr(), Ordering::SeqCst, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => head = actual,
+        }
+    }
+}
+
+/// The timer thread's private state.
+#[derive(Debug)]
+pub(crate) struct Core {
+    /// The timing wheel.
+    wheel: Wheel,
+    /// Wakers collected during a turn, woken at its end.
+    batch: Vec<Waker>,
+    /// Tick of the scheduled cancellation sweep, if any.
+    sweep_at: Option<u64>,
+    /// Counters, published to `Shared` after each turn.
+    totals: TimerMetrics,
+}
+
+impl Core {
+    /// A timer core whose wheel starts at tick `now`.
+    pub(crate) fn new(now: u64) -> Self {
+        Core {
+            wheel: Wheel::new(now),
+            batch: Vec::new(),
+            sweep_at: None,
+            totals: TimerMetrics::default(),
+        }
+    }
+
+    /// One iteration of the timer loop at time `now` (ticks): applies registrations and due
+    /// cancellations, fires every deadline `<= now`, wakes the owners. Returns the tick to wake at next.
+    pub(crate) fn turn(&mut self, shared: &Shared, now: u64) -> Option<u64> {
+        let now = now.max(self.wheel.elapsed());
+        self.drain_registrations(shared);
+        self.maybe_sweep(shared, now);
+        let batch = &mut self.batch;
+        let fired_before = self.totals.fired;
+        let totals = &mut self.totals;
+        self.wheel.advance(now, |entry| {
+            totals.fired += 1;
+            // SAFETY: the wheel hands over an unlinked entry with the timer's reference.
+            if let Some(waker) = unsafe { Entry::fire(entry) } {
+                batch.push(waker);
+            }
+        });
+        let fired = self.totals.fired - fired_before;
+        self.wake_batch();
+        self.totals.ticks += 1;
+        self.totals.pending = self.wheel.len() as u64;
+        shared.metrics.publish(&self.totals);
+        #[cfg(feature = "tracing")]
+        tracing::trace!(now, fired, pending = self.totals.pending, "magpie-timer tick");
+        #[cfg(not(feature = "tracing"))]
+        let _ = fired;
+        let next = self.wheel.next_expiration().map(|e| e.tick);
+        match (next, self.sweep_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Takes the registration stack and links each live entry into the wheel (or fires it if due).
+    fn drain_registrations(&mut self, shared: &Shared) {
+        // Acquire pairs with the pushers' release CAS: the entries' fields are visible.
+        let mut cursor = shared.registrations.swap(std::ptr::null_mut(), Ordering::Acquire);
+        while let Some(entry) = NonNull::new(cursor) {
+            // SAFETY: popped entries are alive (TIMER_REF); read the link before `dequeue` lets the
+            // owner push the entry again. Relaxed: ordered by the swap above.
+            cursor = unsafe { entry.as_ref() }.inbox_next.load(Ordering::Relaxed);
+            // SAFETY: we popped it and hold TIMER_REF.
+            match unsafe { Entry::dequeue(entry) } {
+                Dequeued::Register(_) => {
+                    // SAFETY: alive, not linked (fresh registration), timer holds the reference.
+                    if let Err(due) = unsafe { self.wheel.insert(entry) } {
+                        self.totals.fired += 1;
+                        // SAFETY: unlinked, timer reference held.
+                        if let Some(waker) = unsafe { Entry::fire(due) } {
+                            self.batch.push(waker);
+                        }
+                    }
+                }
+                Dequeued::Cancelled { fired } => self.discard(entry, fired),
+            }
+        }
+    }
+
+    /// Unlinks (if needed) and releases an entry whose owner cancelled it.
+    fn discard(&mut self, entry: NonNull<Entry>, fired: bool) {
+        // SAFETY: alive (TIMER_REF); timer thread.
+        if unsafe { self.wheel.is_linked(entry) } {
+            // SAFETY: alive and linked.
+            unsafe { self.wheel.remove(entry) };
+        }
+        if !fired {
+            self.totals.cancelled += 1;
+        }
+        // SAFETY: unlinked, out of every stack, timer reference held.
+        unsafe { Entry::release_by_timer(entry) };
+    }
+
+    /// Sweeps the cancellation stack when a batch is full or the scheduled sweep is due; otherwise
+    /// schedules a sweep if cancellations are waiting.
+    fn maybe_sweep(&mut self, shared: &Shared, now: u64) {
+        // SeqCst: see `Shared::cancelled`.
+        let waiting = shared.cancel_count.load(Ordering::SeqCst);
+        let due = self.sweep_at.is_some_and(|at| now >= at);
+        if waiting >= CANCEL_BATCH || due {
+            self.sweep_at = None;
+            // SeqCst: clear the flag before taking the count, so a later cancellation unparks us.
+            shared.sweep_armed.store(false, Ordering::SeqCst);
+            shared.cancel_count.swap(0, Ordering::SeqCst);
+            // Acquire pairs with the pushers' release CAS.
+            let mut cursor = shared.cancellations.swap(std::ptr::null_mut(), Ordering::Acquire);
+            while let Some(entry) = NonNull::new(cursor) {
+                // SAFETY: popped entries are alive (TIMER_REF). Relaxed: ordered by the swap.
+                cursor = unsafe { entry.as_ref() }.inbox_next.load(Ordering::Relaxed);
+                // SAFETY: we popped it and hold TIMER_REF.
+                match unsafe { Entry::dequeue(entry) } {
+                    Dequeued::Cancelled { fired } => self.discard(entry, fired),
+                    Dequeued::Register(_) => unreachable!("a cancellation without CANCELLED"),
+                }
+            }
+        } else if waiting > 0 && self.sweep_at.is_none() {
+            self.sweep_at = Some(now.saturating_add(SWEEP_TICKS));
+            // SeqCst: see `Shared::cancelled`.
+            shared.sweep_armed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Wakes the collected wakers in chunks between the executor's batch hooks.
+    fn wake_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let hooks = hooks::get();
+        let mut wakers = self.batch.drain(..);
+        loop {
+            let mut chunk = wakers.by_ref().take(WAKE_CHUNK).peekable();
+            if chunk.peek().is_none() {
+                break;
+            }
+            if let Some(hooks) = hooks {
+                guarded(hooks.begin);
+            }
+            for waker in chunk {
+                guarded(move || waker.wake());
+            }
+            if let Some(hooks) = hooks {
+                guarded(hooks.end);
+            }
+        }
+    }
+}
+
+/// Runs `f`, containing a panic so the timer thread survives a misbehaving waker or hook.
+fn guarded(f: impl FnOnce()) {
+    if catch_unwind(AssertUnwindSafe(f)).is_err() {
+        #[cfg(feature = "tracing")]
+        tracing::error!("magpie-timer: a waker or wake hook panicked; the timer thread continues");
+    }
+}
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

@@ -1,0 +1,59 @@
+//! magpie's timers: [`sleep`], [`timeout`] and [`interval`], served by one shared timer thread that
+//! works under any executor (or none: `futures::executor::block_on(sleep(..))` works on a plain thread).
+//!
+//! # Design
+//!
+//! **One timer thread**, started by the first registration, owns a hierarchical timing wheel
+//! (`wheel`: 6 levels of 64 slots, 1 ms resolution, about 2.2 years of range, an overflow list beyond).
+//! Inserting and cancelling are O(1) list operations; advancing visits only non-empty slots (found by
+//! bit scans of per-level occupancy masks), so its cost follows the timers that fire, not those that
+//! are pending.
+//!
+//! **Registration is lock-free.** A `Sleep` allocates a 64-byte entry only when its first poll finds
+//! the deadline in the future, and pushes it onto a Treiber stack. The timer thread takes the whole
+//! stack with one swap. It sleeps until its earliest deadline and is unparked only by a registration
+//! due *before* that, never once per registration (`driver` explains the Dekker-style handshake).
+//!
+//! **Cancellation never waits.** The entry is shared by the `Sleep` and the timer thread through two
+//! reference bits in its state word (`entry`); dropping the `Sleep` flips bits and, if the entry is in
+//! the wheel, pushes it onto a cancellation stack. The timer thread sweeps that stack at least every
+//! 10 ms while cancellations wait, and at once every 4096 of them, so cancelled memory comes back
+//! promptly without an unpark per drop.
+//!
+//! **Firing is batched.** One turn collects every due waker into a buffer, then wakes them in chunks of
+//! 1024 between the executor's [`set_wake_batch_hooks`] callbacks (magpie defers worker unparks to the
+//! end of a chunk). No lock exists between registrants and the timer, so wakes never stall them.
+//!
+//! **Why the thread is not the bottleneck.** Per timer, the thread does one list link (or none, for a
+//! timeout whose future finished first), one state-word RMW and a waker move when firing, and one RMW
+//! to release its reference; about 100 ns even with the entry cold in cache. A million timers firing
+//! over 100 ms is therefore ~100 ms of timer-thread work spread over that window; the expensive part,
+//! scheduling the woken tasks, is batched through the hooks.
+//!
+//! **Never early.** Deadlines are rounded *up* to the next millisecond tick and a tick fires only once
+//! the clock has reached it (`Shared::tick_for`, `Wheel::advance`). Huge durations saturate to a
+//! deadline about 30 years away instead of overflowing.
+#![deny(missing_docs)]
+
+mod driver;
+mod entry;
+mod global;
+mod hooks;
+mod interval;
+mod metrics;
+mod registration;
+mod sleep;
+mod sync;
+mod timeout;
+mod wheel;
+
+#[cfg(loom)]
+pub mod loom_model;
+
+pub use hooks::set_wake_batch_hooks;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+#[cfg(not(loom))]
+pub use metrics::metrics;
+pub use metrics::TimerMetrics;
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

@@ -1,0 +1,120 @@
+//! The owner's side of a timer: an optional entry plus whether it is armed.
+//!
+//! States of a `Registration`:
+//! - no entry: never polled with a future deadline, or the last entry was handed back on a reset;
+//! - entry, armed: registered with the timer thread; polls ask the entry whether it fired;
+//! - entry, not armed: the timer thread released the entry (it fired) and a reset disarmed it; the next
+//!   registration reuses the allocation, so an `Interval` allocates once, not once per tick.
+//!
+//! Invariant: an unarmed entry is held by the owner alone (`Entry::is_released_by_timer` was true).
+
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use crate::driver::Shared;
+use crate::entry::Entry;
+
+/// The owner's handle on its timer entry.
+#[derive(Debug, Default)]
+pub(crate) struct Registration {
+    /// The entry, if one was allocated (the owner holds its `OWNER_REF`).
+    entry: Option<NonNull<Entry>>,
+    /// The entry is registered with the timer thread for the current deadline.
+    armed: bool,
+}
+
+// SAFETY: the entry is only reached through its atomics and the owner-side protocol of `Entry`, which
+// is thread-agnostic; the waker it stores is `Send + Sync`.
+unsafe impl Send for Registration {}
+// SAFETY: every method that touches the entry takes `&mut self`; `&Registration` exposes nothing.
+unsafe impl Sync for Registration {}
+
+impl Registration {
+    /// A registration without an entry.
+    pub(crate) const fn new() -> Self {
+        Registration {
+            entry: None,
+            armed: false,
+        }
+    }
+
+    /// True if registered with the timer thread for the current deadline.
+    pub(crate) fn is_armed(&self) -> bool {
+        self.armed
+    }
+
+    /// Polls for the deadline `tick`: registers on the first call (reusing a released entry if there is
+    /// one), afterwards asks the entry whether it fired.
+    pub(crate) fn poll_fired(&mut self, shared: &Shared, tick: u64, cx: &mut Context<'_>) -> Poll<()> {
+        if self.armed {
+            let entry = self.entry.expect("an armed registration has an entry");
+            // SAFETY: we hold the owner reference and are the only owner (`&mut self`).
+            return unsafe { Entry::poll_by_owner(entry, cx.waker()) };
+        }
+        let entry = match self.entry {
+            Some(entry) => {
+                // SAFETY: an unarmed entry was released by the timer (module invariant) and is ours.
+                unsafe { Entry::rearm(entry, tick, cx.waker()) };
+                entry
+            }
+            None => Entry::allocate(tick, cx.waker().clone()),
+        };
+        self.entry = Some(entry);
+        self.armed = true;
+        shared.push_registration(entry, tick);
+        Poll::Pending
+    }
+
+    /// True if the armed entry has fired.
+    pub(crate) fn has_fired(&self) -> bool {
+        match self.entry {
+            // SAFETY: we hold the owner reference; the load is read-only.
+            Some(entry) if self.armed => unsafe { Entry::has_fired(entry) },
+            _ => false,
+        }
+    }
+
+    /// Withdraws the registration (the deadline changed). Keeps the entry for reuse when the timer has
+    /// already released it, otherwise cancels it.
+    pub(crate) fn disarm(&mut self, shared: &Shared) {
+        if !self.armed {
+            return;
+        }
+        self.armed = false;
+        let entry = self.entry.expect("an armed registration has an entry");
+        // SAFETY: we hold the owner reference.
+        if unsafe { Entry::is_released_by_timer(entry) } {
+            return;
+        }
+        self.entry = None;
+        // SAFETY: we hold the owner reference and give it up here.
+        let action = unsafe { Entry::cancel_by_owner(entry) };
+        shared.cancelled(entry, action);
+    }
+
+    /// Gives the entry up for good (the owner is dropped). `shared` is only consulted when there is an
+    /// entry, so a `Sleep` that never registered never touches the timer.
+    pub(crate) fn release(&mut self, shared: impl FnOnce() -> &'static Shared) {
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
+        self.armed = false;
+        // SAFETY: we hold the owner reference and give it up here.
+        let action = unsafe { Entry::cancel_by_owner(entry) };
+        if action != crate::entry::Cancel::Nothing {
+            shared().cancelled(entry, action);
+        }
+    }
+
+    /// Like [`Registration::release`] with an explicit driver (loom models and tests).
+    #[cfg(any(test, loom))]
+    pub(crate) fn release_with(&mut self, shared: &Shared) {
+        let Some(entry) = self.entry.take() else {
+            return;
+        };
+        self.armed = false;
+        // SAFETY: we hold the owner reference and give it up here.
+        let action = unsafe { Entry::cancel_by_owner(entry) };
+        shared.cancelled(entry, action);
+    }
+}

@@ -1,0 +1,131 @@
+//! [`Sleep`]: a future that completes at a deadline, plus [`sleep`] and [`sleep_until`].
+//!
+//! A `Sleep` is a deadline and a [`Registration`]. Creating one does nothing but read the clock. The
+//! first poll completes at once if the deadline has passed; otherwise it registers with the timer
+//! thread (one small allocation, pushed lock-free). Later polls only look at the entry's state word.
+//! Dropping a registered `Sleep` cancels it without waiting for the timer thread; the timer thread
+//! reclaims the entry within a sweep period (see the `driver` module).
+//!
+//! `Sleep` is `!Unpin` (like tokio's), which keeps the option of embedding the entry in the future
+//! later; pin it with `std::pin::pin!` or `Box::pin` to poll it by reference.
+
+use std::future::Future;
+use std::marker::PhantomPinned;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::global;
+use crate::registration::Registration;
+
+/// How far "never" is: deadlines beyond `now + FAR_FUTURE` are clamped to it (about 30 years).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + duration`, saturating to a deadline about 30 years away ("never") instead of overflowing.
+pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {
+    let mut duration = duration.min(FAR_FUTURE);
+    loop {
+        if let Some(deadline) = now.checked_add(duration) {
+            return deadline;
+        }
+        duration /= 2;
+    }
+}
+
+/// A future that completes once its deadline has passed. Created by [`sleep`] and [`sleep_until`].
+///
+/// It never completes early: the timer rounds deadlines up to the next millisecond and fires on the
+/// timer thread once that millisecond has begun. Dropping it before it fires cancels the timer.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    registration: Registration,
+    _pinned: PhantomPinned,
+}
+
+/// Waits until `duration` has elapsed.
+///
+/// `Duration::ZERO` completes on the first poll without touching the timer thread; huge durations
+/// (up to `Duration::MAX`) saturate to a deadline about 30 years away instead of overflowing.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// futures::executor::block_on(magpie_timer::sleep(Duration::from_millis(5)));
+/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(Instant::now(), duration))
+}
+
+/// Waits until `deadline`. A deadline in the past completes on the first poll without registering.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let deadline = Instant::now() + Duration::from_millis(2);
+/// futures::executor::block_on(magpie_timer::sleep_until(deadline));
+/// assert!(Instant::now() >= deadline);
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        registration: Registration::new(),
+        _pinned: PhantomPinned,
+    }
+}
+
+impl Sleep {
+    /// The instant at which this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True if the deadline has passed (the timer fired, or the clock shows the deadline reached).
+    pub fn is_elapsed(&self) -> bool {
+        self.registration.has_fired() || Instant::now() >= self.deadline
+    }
+
+    /// Changes the deadline, whether or not this sleep has completed; the next poll waits for the new
+    /// deadline. A pending registration is withdrawn; if the timer already fired, its allocation is
+    /// reused, so resetting in a loop (as [`Interval`](crate::Interval) does) does not allocate.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let mut sleep = std::pin::pin!(magpie_timer::sleep(Duration::from_secs(3600)));
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// sleep.as_mut().reset(soon);
+    /// futures::executor::block_on(sleep.as_mut());
+    /// assert!(Instant::now() >= soon);
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        // SAFETY: `Sleep` does not rely on its own address (the entry lives on the heap); nothing is
+        // moved out of the pinned value.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.deadline = deadline;
+        if this.registration.is_armed() {
+            this.registration.disarm(global::shared());
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: as in `reset`: no field is moved out and the address is not relied upon.
+        let this = unsafe { self.get_unchecked_mut() };
+        if !this.registration.is_armed() && Instant::now() >= this.deadline {
+            return Poll::Ready(());
+        }
+        let shared = global::shared();
+        let tick = shared.tick_for(this.deadline);
+        this.registration.poll_fired(shared, tick, cx)
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.registration.release(global::shared);
+    }
+}
