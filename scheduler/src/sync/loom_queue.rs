@@ -109,9 +109,6 @@ impl<T> Stealer<T> {
         }
         take_half(&self.queue, dest, usize::MAX)
     }
-    pub(crate) fn is_empty(&self) -> bool {
-        self.queue.lock().unwrap().is_empty()
-    }
     pub(crate) fn len(&self) -> usize {
         self.queue.lock().unwrap().len()
     }
