@@ -267,3 +267,102 @@ fn trace_unpark(index: usize) {
     #[cfg(not(feature = "tracing"))]
     let _ = index;
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::sync::Parker;
+
+    fn idle(workers: usize) -> (Idle, Vec<Parker>) {
+        let parkers: Vec<Parker> = (0..workers).map(|_| Parker::new()).collect();
+        let idle = Idle::new(parkers.iter().map(|p| p.unparker().clone()).collect());
+        (idle, parkers)
+    }
+
+    #[test]
+    fn at_most_half_the_workers_search() {
+        let (idle, _parkers) = idle(4);
+        assert!(idle.try_start_searching());
+        assert!(idle.try_start_searching());
+        assert!(!idle.try_start_searching());
+        assert_eq!(idle.searching_count(), 2);
+        assert!(!idle.stop_searching(), "one searcher is left");
+        assert!(idle.stop_searching(), "the last searcher");
+        assert_eq!(idle.searching_count(), 0);
+    }
+
+    #[test]
+    fn one_worker_may_search() {
+        let (idle, _parkers) = idle(1);
+        assert!(idle.try_start_searching());
+        assert!(!idle.try_start_searching());
+    }
+
+    #[test]
+    fn announcing_moves_a_searcher_to_the_sleepers_and_cancelling_back() {
+        let (idle, _parkers) = idle(2);
+        assert!(idle.try_start_searching());
+        idle.announce_sleep(1, true);
+        assert_eq!((idle.searching_count(), idle.sleeping_count()), (0, 1));
+        assert!(idle.is_parked(1));
+        idle.cancel_sleep(1);
+        assert_eq!((idle.searching_count(), idle.sleeping_count()), (1, 0));
+        assert!(!idle.is_parked(1));
+        // A second cancel (the waker got there first) changes nothing.
+        idle.cancel_sleep(1);
+        assert_eq!((idle.searching_count(), idle.sleeping_count()), (1, 0));
+    }
+
+    #[test]
+    fn a_push_wakes_one_sleeper_only_when_nobody_searches() {
+        let (idle, parkers) = idle(3);
+        idle.announce_sleep(0, false);
+        idle.announce_sleep(2, false);
+        assert!(idle.try_start_searching());
+        assert!(!idle.wake_one_if_needed(), "a searcher is responsible");
+        assert!(idle.stop_searching());
+        assert!(idle.wake_one_if_needed());
+        // The most recent sleeper is woken, counted as searching, and has a token to consume.
+        assert!(!idle.is_parked(2));
+        assert!(idle.is_parked(0));
+        assert_eq!((idle.searching_count(), idle.sleeping_count()), (1, 1));
+        parkers[2].park();
+        // The woken worker is searching, so the next push wakes nobody.
+        assert!(!idle.wake_one_if_needed());
+    }
+
+    #[test]
+    fn a_batch_wakes_up_to_the_search_limit_once() {
+        let (idle, _parkers) = idle(4);
+        for index in 0..4 {
+            idle.announce_sleep(index, false);
+        }
+        assert_eq!(idle.wake_for_batch(0), 0);
+        assert_eq!(idle.wake_for_batch(1), 1);
+        assert_eq!(idle.wake_for_batch(100), 1, "two searchers at most");
+        assert_eq!(idle.wake_for_batch(100), 0);
+        assert_eq!((idle.searching_count(), idle.sleeping_count()), (2, 2));
+    }
+
+    #[test]
+    fn wake_all_clears_every_sleeper() {
+        let (idle, parkers) = idle(3);
+        for index in 0..3 {
+            idle.announce_sleep(index, false);
+        }
+        idle.wake_all();
+        assert_eq!(idle.sleeping_count(), 0);
+        for (index, parker) in parkers.iter().enumerate() {
+            assert!(!idle.is_parked(index));
+            parker.park(); // each has a token: returns at once
+        }
+    }
+
+    #[test]
+    fn packed_counters_do_not_bleed_into_each_other() {
+        let state = 5 * ONE_SLEEPING + 3 * ONE_SEARCHING;
+        assert_eq!((searching(state), sleeping(state)), (3, 5));
+        let moved = state.wrapping_add(ONE_SLEEPING.wrapping_sub(ONE_SEARCHING));
+        assert_eq!((searching(moved), sleeping(moved)), (2, 6));
+    }
+}

@@ -125,3 +125,39 @@ impl SchedulerMetrics {
                 .sum::<usize>()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_add_and_snapshot() {
+        let counters = WorkerCounters::default();
+        WorkerCounters::add(&counters.runs, 2);
+        WorkerCounters::add(&counters.runs, 3);
+        WorkerCounters::add(&counters.steals, 1);
+        let snapshot = counters.snapshot(7);
+        assert_eq!(
+            (snapshot.runs, snapshot.steals, snapshot.local_queue_depth),
+            (5, 1, 7)
+        );
+    }
+
+    #[test]
+    fn totals_sum_over_workers() {
+        let worker = |runs, parks, depth| WorkerMetrics {
+            runs,
+            parks,
+            local_queue_depth: depth,
+            ..WorkerMetrics::default()
+        };
+        let metrics = SchedulerMetrics {
+            workers: vec![worker(1, 2, 3), worker(10, 20, 30)],
+            injector_depth: 5,
+        };
+        assert_eq!(metrics.total_runs(), 11);
+        assert_eq!(metrics.total_parks(), 22);
+        assert_eq!(metrics.queued(), 38);
+        assert_eq!(metrics.total_steals(), 0);
+    }
+}

@@ -3,7 +3,7 @@
 //! Normally these are `std`'s atomics, mutexes and threads, crossbeam-deque's lock-free queues and
 //! crossbeam-utils' `Parker`. Under `cfg(loom)` the atomics, mutexes, condition variables, threads and
 //! thread-locals come from loom, and because crossbeam's deque and parker are built on `std` atomics
-//! that loom cannot see, they are swapped for the small loom-built stand-ins in [`loom_queue`]
+//! that loom cannot see, they are swapped for the small loom-built stand-ins in `loom_queue.rs`
 //! (a `Mutex<VecDeque>` per queue, a `Mutex<bool>` + `Condvar` parker). Everything else, in
 //! particular the parking protocol in `idle.rs` and the worker loop, is the same code in both builds,
 //! which is what the loom models check.
