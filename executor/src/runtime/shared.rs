@@ -1,0 +1,170 @@
+//! The state one runtime's workers, tasks and handles share.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crossbeam_utils::CachePadded;
+
+use super::blocking::{BlockingPool, BlockingTask};
+use super::metrics::RuntimeMetrics;
+use crate::task::list::OwnedTasks;
+use crate::task::raw::{self, Notified, TaskMeta};
+use crate::task::{Id, JoinHandle};
+
+/// What every task of a runtime points at.
+pub(crate) struct Shared {
+    pub(crate) scheduler: Arc<magpie_scheduler::Shared<Notified>>,
+    pub(crate) owned: OwnedTasks,
+    pub(crate) blocking: BlockingPool,
+    /// One slot per worker, plus one shared by every other thread.
+    counters: Box<[CachePadded<TaskCounters>]>,
+}
+
+#[derive(Default)]
+struct TaskCounters {
+    spawned: AtomicU64,
+    completed: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        scheduler: Arc<magpie_scheduler::Shared<Notified>>,
+        blocking: BlockingPool,
+    ) -> Shared {
+        let workers = scheduler.worker_count();
+        Shared {
+            owned: OwnedTasks::new(workers),
+            counters: (0..=workers).map(|_| CachePadded::default()).collect(),
+            scheduler,
+            blocking,
+        }
+    }
+
+    fn counters(&self) -> &TaskCounters {
+        let slot = self
+            .scheduler
+            .current_worker()
+            .unwrap_or(self.counters.len() - 1);
+        &self.counters[slot]
+    }
+
+    #[track_caller]
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: Option<Box<TaskMeta>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (notified, join) = self.allocate(future, meta);
+        if let Some(notified) = notified {
+            self.scheduler.schedule(notified);
+        }
+        join
+    }
+
+    pub(crate) fn spawn_blocking<F, R>(
+        self: &Arc<Self>,
+        f: F,
+        handle: &super::Handle,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (notified, join) = self.allocate(BlockingTask::new(f), None);
+        if let Some(notified) = notified {
+            self.blocking.spawn(notified, handle);
+        }
+        join
+    }
+
+    /// Allocates a task and lists it. After shutdown the task is cancelled at once and `None` is
+    /// returned in place of the `Notified` (its handle yields a cancelled `JoinError`).
+    #[track_caller]
+    fn allocate<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: Option<Box<TaskMeta>>,
+    ) -> (Option<Notified>, JoinHandle<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = Id::next();
+        #[cfg(feature = "tracing")]
+        tracing::trace!(
+            task.id = id.as_u64(),
+            task.name = meta.as_deref().map(|meta| &*meta.name),
+            location = %std::panic::Location::caller(),
+            "task spawned"
+        );
+        let (notified, ptr) = raw::allocate(future, Arc::clone(self), id, meta);
+        // Relaxed: a statistic; readers want a plausible snapshot, not an ordering.
+        self.counters().spawned.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `ptr` is the fresh task whose join reference the handle takes over.
+        let join = unsafe { JoinHandle::from_raw(ptr) };
+        // SAFETY: a fresh task, in no list, whose owned-list reference we hold.
+        if unsafe { self.owned.bind(ptr) } {
+            return (Some(notified), join);
+        }
+        // The runtime has shut down: release the list's reference (the handle and `notified` still
+        // hold theirs), claim the task and drop its future right here.
+        // SAFETY: we hold the owned-list reference, which was not handed to the list.
+        unsafe { raw::release(ptr) };
+        if notified.header().state.transition_to_shutdown() {
+            // SAFETY: the transition gave us RUNNING; `notified` keeps the task alive.
+            unsafe { (notified.header().vtable.shutdown)(ptr) };
+        }
+        drop(notified);
+        (None, join)
+    }
+
+    /// A wake from anywhere: to this worker's next slot if the waker runs on one of our workers,
+    /// else to the injector.
+    pub(crate) fn schedule_wake(&self, task: Notified) {
+        self.scheduler.schedule_next(task);
+    }
+
+    /// The task woke itself while running (`yield_now`): behind the others.
+    pub(crate) fn schedule_yield(&self, task: Notified) {
+        self.scheduler.schedule_yield(task);
+    }
+
+    pub(crate) fn task_completed(&self, _id: Id) {
+        self.counters().completed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+        let scheduler = self.scheduler.metrics();
+        let timer = magpie_timer::metrics();
+        let (mut spawned, mut completed) = (0, 0);
+        for counters in self.counters.iter() {
+            spawned += counters.spawned.load(Ordering::Relaxed);
+            completed += counters.completed.load(Ordering::Relaxed);
+        }
+        RuntimeMetrics {
+            workers: scheduler.workers.len(),
+            tasks_spawned: spawned,
+            tasks_completed: completed,
+            tasks_alive: spawned.saturating_sub(completed),
+            polls: scheduler.workers.iter().map(|w| w.runs).sum(),
+            steals: scheduler.workers.iter().map(|w| w.steals).sum(),
+            stolen_tasks: scheduler.workers.iter().map(|w| w.stolen_tasks).sum(),
+            parks: scheduler.workers.iter().map(|w| w.parks).sum(),
+            unparks: scheduler.workers.iter().map(|w| w.unparks).sum(),
+            injector_depth: scheduler.injector_depth,
+            local_queue_depths: scheduler
+                .workers
+                .iter()
+                .map(|w| w.local_queue_depth)
+                .collect(),
+            blocking_threads: self.blocking.threads(),
+            timers_pending: timer.pending,
+            timers_fired: timer.fired,
+        }
+    }
+}

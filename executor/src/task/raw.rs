@@ -1,0 +1,438 @@
+//! The raw task: one heap allocation holding the header, the future and later its output.
+//!
+//! ```text
+//! Cell<F> (#[repr(C)], one Box)
+//! ┌──────────── Header (same layout for every F) ────────────┐┌──────── Stage<F> ────────┐
+//! │ state │ vtable │ owned-list links │ id │ runtime │ meta │ join waker ││ future | output | taken │
+//! └───────────────────────────────────────────────────────────┘└──────────────────────────┘
+//! ```
+//!
+//! Everything that does not depend on the future's type sits in the [`Header`] at offset 0, so code
+//! that holds only a `NonNull<Header>` (wakers, the scheduler's queues, the owned-task list) reaches it
+//! without knowing `F`. What does depend on `F` — polling, reading the output, freeing — goes through
+//! the [`Vtable`], one static instance per future type.
+//!
+//! Ownership follows the state word ([`super::state`]): each reference is one of a [`Notified`] in a
+//! queue, a `Waker`, the `JoinHandle`, or the runtime's owned-task list; the last one to be released
+//! frees the cell. Only the thread that set `RUNNING` touches the stage while the future is alive.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use super::error::{JoinError, Repr};
+use super::id::Id;
+use super::list::Links;
+use super::state::{IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTEREST, JOIN_WAKER};
+use super::waker;
+use crate::runtime::Shared;
+
+/// Optional, rarely used task metadata, boxed so unnamed tasks pay one null pointer for it.
+pub(crate) struct TaskMeta {
+    pub(crate) name: Box<str>,
+}
+
+/// The type-independent part of a task. `#[repr(C)]` and first in [`Cell`], so a `NonNull<Header>`
+/// and a `NonNull<Cell<F>>` are the same address.
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) state: State,
+    pub(crate) vtable: &'static Vtable,
+    /// Links of the runtime's owned-task list; guarded by that list's shard lock.
+    pub(crate) links: Links,
+    pub(crate) id: Id,
+    /// The runtime the task re-schedules itself on. An `Arc`, because wakers may outlive the runtime.
+    pub(crate) runtime: Arc<Shared>,
+    pub(crate) meta: Option<Box<TaskMeta>>,
+    /// The `JoinHandle`'s waker; who may touch it is decided by `JOIN_WAKER` and `COMPLETE`.
+    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+impl Header {
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.meta.as_deref().map(|meta| &*meta.name)
+    }
+}
+
+/// Operations that need the future's type.
+pub(crate) struct Vtable {
+    /// Runs a dequeued `Notified`, consuming its reference.
+    pub(crate) run: unsafe fn(NonNull<Header>),
+    /// Frees the cell (the last reference is gone).
+    pub(crate) dealloc: unsafe fn(NonNull<Header>),
+    /// `JoinHandle::poll`: writes `Poll<Result<T, JoinError>>` to the pointer when complete, else
+    /// registers the waker.
+    pub(crate) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// `drop(JoinHandle)`: gives up join interest, drops the output or the waker it owns, and
+    /// releases the handle's reference.
+    pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Runtime shutdown: drops the future of a task that `transition_to_shutdown` claimed.
+    pub(crate) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// Where the future's life stands. Only the `RUNNING` owner, or the output's owner after
+/// `COMPLETE`, touches it.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, Repr>),
+    Taken,
+}
+
+#[repr(C)]
+struct Cell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// A task handed to the scheduler: it owns one reference and runs the task once.
+pub(crate) struct Notified(NonNull<Header>);
+
+// SAFETY: the header is shared through atomics and the owned-list lock; the future (which is `Send`,
+// as every `spawn` requires) is only touched by the thread that claimed `RUNNING`.
+unsafe impl Send for Notified {}
+
+impl Notified {
+    /// # Safety
+    /// `ptr` must be a live task, and the caller must give this value one reference it owns,
+    /// taken for a queued run (`SCHEDULED` set).
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> Notified {
+        Notified(ptr)
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: the reference this value owns keeps the cell alive.
+        unsafe { self.0.as_ref() }
+    }
+
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        ManuallyDrop::new(self).0
+    }
+}
+
+impl magpie_scheduler::Runnable for Notified {
+    fn run(self) {
+        let ptr = self.into_raw();
+        // SAFETY: `ptr` is live (we owned a reference) and `run` takes over that reference.
+        unsafe { (ptr.as_ref().vtable.run)(ptr) }
+    }
+}
+
+impl Drop for Notified {
+    fn drop(&mut self) {
+        // A queued run that will never happen (the scheduler shut down): release its reference.
+        // SAFETY: this value owned one reference.
+        unsafe { release(self.0) }
+    }
+}
+
+/// Releases one reference to the task at `ptr`, freeing it if that was the last.
+///
+/// # Safety
+/// The caller owns one reference to a live task and gives it up.
+pub(crate) unsafe fn release(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive until `ref_dec`.
+    let last = unsafe { ptr.as_ref() }.state.ref_dec();
+    if last {
+        // SAFETY: that was the last reference: nobody else can reach the cell.
+        unsafe { (ptr.as_ref().vtable.dealloc)(ptr) }
+    }
+}
+
+/// Allocates a task; returns the `Notified` to queue and the raw pointer the `JoinHandle` owns. The
+/// caller must also hand the owned-list reference to the runtime's list (see `OwnedTasks::bind`).
+pub(crate) fn allocate<F>(
+    future: F,
+    runtime: Arc<Shared>,
+    id: Id,
+    meta: Option<Box<TaskMeta>>,
+) -> (Notified, NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(INITIAL),
+            vtable: vtable::<F>(),
+            links: Links::new(),
+            id,
+            runtime,
+            meta,
+            join_waker: UnsafeCell::new(None),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    (Notified(ptr), ptr)
+}
+
+fn vtable<F>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    &Vtable {
+        run: run::<F>,
+        dealloc: dealloc::<F>,
+        try_read_output: try_read_output::<F>,
+        drop_join_handle: drop_join_handle::<F>,
+        shutdown: shutdown::<F>,
+    }
+}
+
+/// # Safety
+/// `ptr` must point at the header of a live `Cell<F>`.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
+    // SAFETY: `Cell<F>` is `#[repr(C)]` with the header first, so the pointers coincide.
+    unsafe { &ptr.cast::<Cell<F>>().as_ref().stage }
+}
+
+unsafe fn run<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller passes the dequeued reference, which keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    match header.state.transition_to_running() {
+        RunAction::Poll => {}
+        RunAction::Cancel => {
+            // SAFETY: we hold RUNNING and the run's reference.
+            unsafe { cancel_and_complete::<F>(ptr) };
+            return;
+        }
+        RunAction::Done => {
+            // SAFETY: the dequeued reference is ours to release.
+            unsafe { release(ptr) };
+            return;
+        }
+    }
+
+    // The waker borrows the run's reference: no count change for the common case where the task
+    // does not clone it.
+    // SAFETY: the run's reference outlives this poll.
+    let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
+    let mut cx = Context::from_waker(&waker);
+    let poll = {
+        #[cfg(feature = "tracing")]
+        let _span = tracing::trace_span!(
+            "poll",
+            task.id = header.id.as_u64(),
+            task.name = header.name()
+        )
+        .entered();
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: RUNNING gives this thread the stage; the future is never moved out of its heap
+            // cell while it is alive, so pinning it there is sound.
+            match unsafe { &mut *stage::<F>(ptr).get() } {
+                Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
+                _ => unreachable!("a task is never polled after completion"),
+            }
+        }))
+    };
+
+    match poll {
+        Ok(Poll::Pending) => match header.state.transition_to_idle() {
+            IdleAction::Idle => {}
+            IdleAction::Reschedule => {
+                // `run` is only called on threads whose context holds a `Handle` (workers and blocking
+                // threads), so the runtime outlives this call even if the task is freed meanwhile.
+                // SAFETY: the run's reference is reused for the re-queued run.
+                let notified = unsafe { Notified::from_raw(ptr) };
+                header.runtime.schedule_yield(notified);
+            }
+            // SAFETY: still RUNNING, with the run's reference.
+            IdleAction::Cancel => unsafe { cancel_and_complete::<F>(ptr) },
+        },
+        Ok(Poll::Ready(output)) => {
+            // SAFETY: still RUNNING, with the run's reference.
+            unsafe { complete::<F>(ptr, Ok(output)) }
+        }
+        Err(panic) => {
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                task.id = header.id.as_u64(),
+                task.name = header.name(),
+                "task panicked"
+            );
+            // SAFETY: still RUNNING, with the run's reference.
+            unsafe { complete::<F>(ptr, Err(Repr::Panic(panic))) }
+        }
+    }
+}
+
+/// Drops the future (it was aborted) and completes the task as cancelled.
+///
+/// # Safety
+/// The caller holds `RUNNING` and one reference, which this consumes.
+unsafe fn cancel_and_complete<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: as for `complete`.
+    unsafe { complete::<F>(ptr, Err(Repr::Cancelled)) }
+}
+
+/// Stores the result (dropping the future), publishes `COMPLETE`, hands the output or wakes the
+/// joiner, leaves the owned list, and releases the run's reference.
+///
+/// # Safety
+/// The caller holds `RUNNING` and one reference, which this consumes.
+unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Repr>) {
+    // SAFETY: the caller's reference keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    // SAFETY: RUNNING gives this thread the stage.
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    // Drop the future first, on its own: its `Drop` may panic, and that must not lose the result.
+    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+    #[cfg(feature = "tracing")]
+    match &result {
+        Ok(_) => tracing::trace!(task.id = header.id.as_u64(), "task completed"),
+        Err(Repr::Cancelled) => tracing::trace!(task.id = header.id.as_u64(), "task cancelled"),
+        Err(Repr::Panic(_)) => {}
+    }
+    let result = match (result, dropped) {
+        (Err(Repr::Cancelled), Err(panic)) => Err(Repr::Panic(panic)),
+        (result, _) => result,
+    };
+    *stage = Stage::Finished(result);
+
+    let prev = header.state.transition_to_complete();
+    if !prev.has(JOIN_INTEREST) {
+        // Nobody will read the output: drop it here, where a panicking `Drop` cannot escape.
+        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+    } else if prev.has(JOIN_WAKER) {
+        // SAFETY: with JOIN_WAKER set at COMPLETE, the slot is ours (state.rs invariants), and the
+        // handle's Release when it set JOIN_WAKER pairs with the AcqRel of the completion.
+        let waker = unsafe { (*header.join_waker.get()).take() };
+        if let Some(waker) = waker {
+            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+        }
+    }
+    header.runtime.task_completed(header.id);
+
+    // SAFETY: the task is live; removal is checked under the list's lock.
+    let was_listed = unsafe { header.runtime.owned.remove(ptr) };
+    let last = if was_listed {
+        header.state.ref_dec_twice()
+    } else {
+        header.state.ref_dec()
+    };
+    if last {
+        // SAFETY: no reference is left.
+        unsafe { dealloc::<F>(ptr) }
+    }
+}
+
+unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
+    // The shutdown path holds the owned-list reference it took when draining the list; the
+    // completion consumes one reference, so take one for it.
+    // SAFETY: the caller's reference keeps the header alive.
+    unsafe { ptr.as_ref() }.state.ref_inc();
+    // SAFETY: `transition_to_shutdown` gave the caller RUNNING; the reference was just taken.
+    unsafe { cancel_and_complete::<F>(ptr) }
+}
+
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, and the cell came from `Box::leak` in `allocate`.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+}
+
+unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: &Waker) {
+    // SAFETY: the join handle's reference keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    let snapshot = header.state.load();
+    if !snapshot.has(super::state::COMPLETE) {
+        // SAFETY: the handle calls this with its own reference.
+        if !unsafe { register_join_waker(header, snapshot.has(JOIN_WAKER), waker) } {
+            return;
+        }
+    }
+    // COMPLETE was observed with Acquire: the output written before it is visible, and it belongs
+    // to the handle (which still has JOIN_INTEREST).
+    // SAFETY: see above; only the handle touches the stage after COMPLETE.
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    match std::mem::replace(stage, Stage::Taken) {
+        Stage::Finished(result) => {
+            let result = result.map_err(|repr| JoinError::new(header.id, repr));
+            // SAFETY: the handle passes a `*mut Poll<Result<F::Output, JoinError>>`.
+            unsafe { *out.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
+        }
+        _ => panic!("JoinHandle polled after it returned the output"),
+    }
+}
+
+/// Stores `waker` for the completion to wake. Returns `true` if the task completed meanwhile (the
+/// output can be read now).
+///
+/// # Safety
+/// Called by the join handle only, while it holds `JOIN_INTEREST`.
+unsafe fn register_join_waker(header: &Header, waker_set: bool, waker: &Waker) -> bool {
+    if waker_set && header.state.unset_join_waker().is_err() {
+        return true;
+    }
+    // JOIN_WAKER is clear and the task is not complete: the slot is the handle's.
+    // SAFETY: slot ownership as above.
+    unsafe { *header.join_waker.get() = Some(waker.clone()) };
+    if header.state.set_join_waker().is_err() {
+        // Completed in between: the slot stays ours; drop the waker we stored.
+        // SAFETY: the runtime never touches the slot when JOIN_WAKER was clear at COMPLETE.
+        unsafe { *header.join_waker.get() = None };
+        return true;
+    }
+    false
+}
+
+unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the handle's reference keeps the cell alive.
+    let header = unsafe { ptr.as_ref() };
+    let prev = header.state.transition_to_join_handle_dropped();
+    if prev.has(super::state::COMPLETE) {
+        // The output is ours; a panicking `Drop` of it must not escape into the caller (tokio #4412).
+        // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs to the handle.
+        let stage = unsafe { &mut *stage::<F>(ptr).get() };
+        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+    } else if prev.has(JOIN_WAKER) {
+        // The transition cleared JOIN_WAKER before completion: the slot is ours again.
+        // SAFETY: as stated.
+        let waker = unsafe { (*header.join_waker.get()).take() };
+        drop(waker);
+    }
+    // SAFETY: the handle's reference.
+    unsafe { release(ptr) }
+}
+
+/// Schedules the task after a wake or an abort created a queued reference.
+///
+/// # Safety
+/// The caller owns the new queued reference (`WakeAction::Submit`).
+pub(crate) unsafe fn submit(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    let notified = unsafe { Notified::from_raw(ptr) };
+    // Keep the runtime alive across the call: once the task is queued, another worker may finish and
+    // free it, and with it possibly the last other reference to the runtime (async-executor #163).
+    let runtime = Arc::clone(&notified.header().runtime);
+    runtime.schedule_wake(notified);
+}
+
+/// Performs what a state transition asked for.
+///
+/// # Safety
+/// `ptr` is a live task, and the caller's reference accounting matches the transition that
+/// produced `action` (a `Submit` carries a new reference, a `Dealloc` means none is left).
+pub(crate) unsafe fn apply(ptr: NonNull<Header>, action: WakeAction) {
+    match action {
+        WakeAction::None => {}
+        // SAFETY: forwarded from the caller.
+        WakeAction::Submit => unsafe { submit(ptr) },
+        // SAFETY: forwarded from the caller.
+        WakeAction::Dealloc => unsafe { (ptr.as_ref().vtable.dealloc)(ptr) },
+    }
+}
+
+/// A panic payload's message, for reports.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}

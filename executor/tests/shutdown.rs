@@ -1,0 +1,160 @@
+//! Shutdown: every unfinished future dropped exactly once, nothing hangs, nothing leaks.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use common::{runtime, with_watchdog, DropCounter, FLAVOURS};
+
+#[test]
+fn shutdown_drops_ten_thousand_pending_tasks() {
+    for workers in FLAVOURS {
+        let drops = DropCounter::default();
+        let rt = runtime(workers);
+        let handles: Vec<_> = (0..10_000)
+            .map(|_| {
+                let token = drops.token();
+                rt.spawn(async move {
+                    let _token = token;
+                    std::future::pending::<()>().await
+                })
+            })
+            .collect();
+        // Let some of them get polled (idle, waiting on nothing), others stay queued.
+        rt.block_on(magpie::task::yield_now());
+        drop(rt);
+        assert_eq!(drops.count(), 10_000);
+        for handle in handles {
+            assert!(handle.is_finished());
+            let err = futures::executor::block_on(handle).unwrap_err();
+            assert!(err.is_cancelled());
+        }
+    }
+}
+
+#[test]
+fn spawn_after_shutdown_is_cancelled_and_drops_the_future() {
+    let rt = runtime(2);
+    let handle = rt.handle().clone();
+    drop(rt);
+    let drops = DropCounter::default();
+    let token = drops.token();
+    let join = handle.spawn(async move {
+        let _token = token;
+    });
+    assert_eq!(drops.count(), 1, "the future was dropped at once");
+    assert!(futures::executor::block_on(join)
+        .unwrap_err()
+        .is_cancelled());
+    let blocking = handle.spawn_blocking(|| 1);
+    assert!(futures::executor::block_on(blocking)
+        .unwrap_err()
+        .is_cancelled());
+}
+
+#[test]
+fn a_future_whose_drop_panics_does_not_stop_shutdown() {
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("drop panics");
+        }
+    }
+    let drops = DropCounter::default();
+    let rt = runtime(2);
+    for i in 0..100 {
+        let token = drops.token();
+        rt.spawn(async move {
+            let _token = token;
+            let _bomb = (i % 2 == 0).then_some(PanicOnDrop);
+            std::future::pending::<()>().await
+        });
+    }
+    drop(rt);
+    assert_eq!(drops.count(), 100);
+}
+
+#[test]
+fn futures_dropped_at_shutdown_may_wake_and_spawn() {
+    type Slot = Arc<Mutex<Option<Waker>>>;
+    /// On drop, wakes another task (through the waker it left in a slot) and tries to spawn.
+    struct WakeOnDrop(Option<Slot>);
+    impl Drop for WakeOnDrop {
+        fn drop(&mut self) {
+            if let Some(waker) = self.0.take().and_then(|slot| slot.lock().unwrap().take()) {
+                waker.wake();
+            }
+            let _ = magpie::runtime::Handle::try_current().map(|h| h.spawn(async {}));
+        }
+    }
+    let rt = runtime(2);
+    let slots: Vec<Slot> = (0..100).map(|_| Slot::default()).collect();
+    for i in 0..slots.len() {
+        let mine = Arc::clone(&slots[i]);
+        let previous = i.checked_sub(1).map(|p| Arc::clone(&slots[p]));
+        rt.spawn(async move {
+            let _guard = WakeOnDrop(previous);
+            std::future::poll_fn(|cx| {
+                *mine.lock().unwrap() = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            })
+            .await
+        });
+    }
+    rt.block_on(async {
+        for _ in 0..10 {
+            magpie::task::yield_now().await;
+        }
+    });
+    with_watchdog("wake at shutdown", Duration::from_secs(60), || drop(rt));
+}
+
+#[test]
+fn shutdown_timeout_returns_with_blocking_work_still_running() {
+    let rt = runtime(1);
+    let release = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&release);
+    let started = Arc::new(AtomicBool::new(false));
+    let started_flag = Arc::clone(&started);
+    let _job = rt.handle().spawn_blocking(move || {
+        started_flag.store(true, Ordering::SeqCst);
+        while !flag.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    while !started.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let before = Instant::now();
+    with_watchdog("shutdown_timeout", Duration::from_secs(60), || {
+        rt.shutdown_timeout(Duration::ZERO)
+    });
+    // Returning at all (while the job still runs) is what is checked; the elapsed time is only
+    // reported.
+    eprintln!("shutdown_timeout(0) returned after {:?}", before.elapsed());
+    release.store(true, Ordering::SeqCst);
+}
+
+#[test]
+fn runtimes_start_and_drop_under_load() {
+    let rounds = if cfg!(miri) { 3 } else { 200 };
+    with_watchdog("start/drop", Duration::from_secs(120), || {
+        for round in 0..rounds {
+            let rt = runtime(FLAVOURS[round % 2]);
+            for i in 0..50 {
+                rt.spawn(async move {
+                    for _ in 0..i % 5 {
+                        magpie::task::yield_now().await;
+                    }
+                });
+            }
+            if round % 3 == 0 {
+                rt.block_on(magpie::task::yield_now());
+            }
+            drop(rt);
+        }
+    });
+}
