@@ -6,6 +6,7 @@
 //! messages kept in the `.stderr` files beside them). After changing a message, regenerate the
 //! files with `TRYBUILD=overwrite cargo test -p magpie --test macros` and review the diff.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -64,23 +65,34 @@ async fn failed_assertion_after_an_await_fails_the_test() {
 }
 
 #[magpie::test(worker_threads = 1)]
-async fn one_worker_runs_spawned_tasks() {
+async fn one_worker_runs_every_spawned_task() {
+    assert_eq!(magpie::runtime::Handle::current().metrics().workers, 1);
     let mut handles = Vec::new();
-    for index in 0..10_u64 {
-        handles.push(magpie::spawn(async move { index * index }));
+    for index in 0..20_u64 {
+        handles.push(magpie::spawn(async move {
+            magpie::task::yield_now().await;
+            (index * index, std::thread::current().id())
+        }));
     }
     let mut squares = Vec::new();
+    let mut threads = HashSet::new();
     for handle in handles {
-        squares.push(handle.await.unwrap());
+        let (square, thread) = handle.await.expect("every spawned task completes");
+        squares.push(square);
+        threads.insert(thread);
     }
-    assert_eq!(
-        squares,
-        (0..10_u64).map(|index| index * index).collect::<Vec<_>>()
-    );
+    let expected: Vec<u64> = (0..20).map(|index| index * index).collect();
+    assert_eq!(squares, expected);
+    assert_eq!(threads.len(), 1, "one worker thread runs all the tasks");
+    assert!(!threads.contains(&std::thread::current().id()));
 }
 
 #[magpie::test(worker_threads = 3, crate = "renamed_runtime")]
 async fn arguments_combine_with_a_renamed_crate() {
+    let workers = renamed_runtime::runtime::Handle::current()
+        .metrics()
+        .workers;
+    assert_eq!(workers, 3);
     assert_eq!(renamed_runtime::spawn(async { "ok" }).await.unwrap(), "ok");
 }
 

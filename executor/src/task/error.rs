@@ -23,12 +23,18 @@ pub(crate) enum Repr {
 /// ```
 pub struct JoinError {
     id: Id,
+    /// The task's name, if it was given one (`task::Builder::name`), for reports.
+    name: Option<Box<str>>,
     repr: Repr,
 }
 
 impl JoinError {
-    pub(crate) fn new(id: Id, repr: Repr) -> JoinError {
-        JoinError { id, repr }
+    pub(crate) fn new(id: Id, name: Option<&str>, repr: Repr) -> JoinError {
+        JoinError {
+            id,
+            name: name.map(Box::from),
+            repr,
+        }
     }
 
     /// The task was aborted (or its runtime shut down) before it finished.
@@ -44,6 +50,11 @@ impl JoinError {
     /// The id of the task that failed.
     pub fn id(&self) -> Id {
         self.id
+    }
+
+    /// The name of the task that failed, if it had one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// The panic payload, to re-raise it with `std::panic::resume_unwind`.
@@ -66,11 +77,15 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " ({name:?})")?;
+        }
         match &self.repr {
-            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Cancelled => write!(f, " was cancelled"),
             Repr::Panic(payload) => match super::raw::panic_message(payload.as_ref()) {
-                Some(message) => write!(f, "task {} panicked with message {message:?}", self.id),
-                None => write!(f, "task {} panicked", self.id),
+                Some(message) => write!(f, " panicked with message {message:?}"),
+                None => write!(f, " panicked"),
             },
         }
     }

@@ -353,7 +353,7 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: 
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     match std::mem::replace(stage, Stage::Taken) {
         Stage::Finished(result) => {
-            let result = result.map_err(|repr| JoinError::new(header.id, repr));
+            let result = result.map_err(|repr| JoinError::new(header.id, header.name(), repr));
             // SAFETY: the handle passes a `*mut Poll<Result<F::Output, JoinError>>`.
             unsafe { *out.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
         }
