@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod duration;
+pub mod job;
 pub mod latency;
 pub mod progress;
 pub mod report;

@@ -1,0 +1,335 @@
+//! The workloads as generic async jobs over [`Spawner`], identical for every Rust runtime.
+//!
+//! Each job runs inside the runtime (spawned as a task by [`run_job`]) and returns a [`JobOutput`]: a
+//! count of operations done (checked by the caller, so a runtime cannot skip work unnoticed), a
+//! checksum where there is a response to check, and the lateness samples of the timer workloads.
+
+use std::future::ready;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_lock::Semaphore;
+use futures::channel::oneshot;
+use magpie_examples::fanout::latency::LatencyModel;
+use magpie_examples::fanout::rng::SplitMix64;
+use magpie_examples::fanout::stats::micros_u32;
+use magpie_examples::fanout::work::respond_and_checksum;
+
+use crate::spawner::{BenchRuntime, Spawner};
+use crate::workload::{Sizes, Workload};
+
+/// Everything a job needs besides the runtime.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobParams {
+    /// Sizes at the chosen scale.
+    pub sizes: Sizes,
+    /// Latency model of `fanout`.
+    pub fanout_latency: LatencyModel,
+    /// Concurrency limit of `fanout`.
+    pub fanout_limit: Option<usize>,
+    /// Seed of every random draw.
+    pub seed: u64,
+}
+
+/// Lateness samples of a timer workload.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatenessSamples {
+    /// Microseconds each task resumed after its deadline.
+    pub micros: Vec<u32>,
+    /// Tasks that resumed before their deadline.
+    pub early: u64,
+}
+
+/// What a job reports.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JobOutput {
+    /// Operations completed (tasks joined, yields done, messages exchanged, timeouts passed).
+    pub ops: u64,
+    /// Checksum of the work, where the workload has any (fan-out responses).
+    pub checksum: u64,
+    /// Lateness samples, for `lateness` and `fanout`.
+    pub lateness: Option<LatenessSamples>,
+}
+
+/// Runs `workload` inside `runtime` and returns its output and wall time (runtime start-up excluded).
+pub fn run_job<R: BenchRuntime>(
+    runtime: &R,
+    workload: Workload,
+    params: &JobParams,
+) -> (Duration, JobOutput) {
+    let params = params.clone();
+    let started = Instant::now();
+    let output = runtime.run_inside(move |spawner| async move {
+        let sizes = params.sizes;
+        match workload {
+            Workload::SleepGather => sleep_gather(spawner, sizes.sleepers, sizes.sleep).await,
+            Workload::Lateness => {
+                lateness(spawner, sizes.deadlines, sizes.deadline_window, params.seed).await
+            }
+            Workload::Fanout => {
+                fanout(
+                    spawner,
+                    sizes.fetches,
+                    params.fanout_latency,
+                    params.fanout_limit,
+                    params.seed,
+                )
+                .await
+            }
+            Workload::SpawnMany => spawn_many(spawner, sizes.spawns).await,
+            Workload::YieldMany => yield_many(spawner, sizes.yielders, sizes.yields_per_task).await,
+            Workload::ChainedSpawn => {
+                chained_spawn(spawner, sizes.chains, sizes.chain_length).await
+            }
+            Workload::PingPong => ping_pong(spawner, sizes.ping_pong_rounds, sizes.pairs).await,
+            Workload::TimeoutChurn => {
+                timeout_churn(spawner, sizes.timeouts, sizes.timeout_tasks).await
+            }
+        }
+    });
+    (started.elapsed(), output)
+}
+
+/// `tasks` tasks each sleep `sleep`; all are joined.
+pub async fn sleep_gather<S: Spawner>(spawner: S, tasks: u64, sleep: Duration) -> JobOutput {
+    let handles: Vec<_> = (0..tasks).map(|_| spawner.spawn(S::sleep(sleep))).collect();
+    let mut ops = 0;
+    for handle in handles {
+        handle.await;
+        ops += 1;
+    }
+    JobOutput {
+        ops,
+        ..JobOutput::default()
+    }
+}
+
+/// Gathers `(lateness, early)` outcomes into samples.
+async fn gather_lateness<J: std::future::Future<Output = (u32, bool)>>(
+    handles: Vec<J>,
+) -> LatenessSamples {
+    let mut samples = LatenessSamples {
+        micros: Vec::with_capacity(handles.len()),
+        early: 0,
+    };
+    for handle in handles {
+        let (micros, early) = handle.await;
+        samples.micros.push(micros);
+        samples.early += u64::from(early);
+    }
+    samples
+}
+
+/// Lateness of a wake-up that was due at `deadline`, and whether it came early.
+fn lateness_of(deadline: Instant) -> (u32, bool) {
+    let now = Instant::now();
+    (
+        micros_u32(now.saturating_duration_since(deadline)),
+        now < deadline,
+    )
+}
+
+/// `tasks` tasks each sleep until a deadline drawn uniformly in `0..window` after it starts.
+pub async fn lateness<S: Spawner>(
+    spawner: S,
+    tasks: u64,
+    window: Duration,
+    seed: u64,
+) -> JobOutput {
+    let window_ns = window.as_nanos() as f64;
+    let handles: Vec<_> = (0..tasks)
+        .map(|index| {
+            spawner.spawn(async move {
+                let offset = SplitMix64::for_index(seed, index).next_f64() * window_ns;
+                let deadline = Instant::now() + Duration::from_nanos(offset as u64);
+                S::sleep_until(deadline).await;
+                lateness_of(deadline)
+            })
+        })
+        .collect();
+    let samples = gather_lateness(handles).await;
+    JobOutput {
+        ops: samples.micros.len() as u64,
+        checksum: 0,
+        lateness: Some(samples),
+    }
+}
+
+/// The fan-out example's job: each fetch (at most `limit` at once) sleeps its latency, then
+/// checksums a 1 KiB response built on the stack.
+pub async fn fanout<S: Spawner>(
+    spawner: S,
+    fetches: u64,
+    latency: LatencyModel,
+    limit: Option<usize>,
+    seed: u64,
+) -> JobOutput {
+    let semaphore = limit.map(|permits| Arc::new(Semaphore::new(permits)));
+    let handles: Vec<_> = (0..fetches)
+        .map(|index| {
+            let semaphore = semaphore.clone();
+            spawner.spawn(async move {
+                let _permit = match &semaphore {
+                    Some(semaphore) => Some(semaphore.acquire().await),
+                    None => None,
+                };
+                let latency = latency.sample(seed, index);
+                let deadline = Instant::now() + latency;
+                S::sleep(latency).await;
+                let (micros, early) = lateness_of(deadline);
+                (micros, early, respond_and_checksum(index))
+            })
+        })
+        .collect();
+    let mut samples = LatenessSamples {
+        micros: Vec::with_capacity(handles.len()),
+        early: 0,
+    };
+    let mut checksum = 0u64;
+    for handle in handles {
+        let (micros, early, response) = handle.await;
+        samples.micros.push(micros);
+        samples.early += u64::from(early);
+        checksum = checksum.wrapping_add(u64::from(response));
+    }
+    JobOutput {
+        ops: samples.micros.len() as u64,
+        checksum,
+        lateness: Some(samples),
+    }
+}
+
+/// `tasks` no-op spawns from inside the runtime, then all joined.
+pub async fn spawn_many<S: Spawner>(spawner: S, tasks: u64) -> JobOutput {
+    let handles: Vec<_> = (0..tasks).map(|_| spawner.spawn(async {})).collect();
+    let mut ops = 0;
+    for handle in handles {
+        handle.await;
+        ops += 1;
+    }
+    JobOutput {
+        ops,
+        ..JobOutput::default()
+    }
+}
+
+/// `tasks` tasks each yield `yields` times.
+pub async fn yield_many<S: Spawner>(spawner: S, tasks: u64, yields: u64) -> JobOutput {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            spawner.spawn(async move {
+                for _ in 0..yields {
+                    S::yield_now().await;
+                }
+                yields
+            })
+        })
+        .collect();
+    let mut ops = 0;
+    for handle in handles {
+        ops += handle.await;
+    }
+    JobOutput {
+        ops,
+        ..JobOutput::default()
+    }
+}
+
+/// Spawns the next link of a chain, or reports the chain done at its end.
+fn chain_link<S: Spawner>(spawner: S, remaining: u64, done: oneshot::Sender<u64>, links: u64) {
+    if remaining == 0 {
+        let _ = done.send(links);
+        return;
+    }
+    let next = spawner.clone();
+    S::detach(spawner.spawn(async move { chain_link(next, remaining - 1, done, links + 1) }));
+}
+
+/// `chains` chains, one after another, of `length` tasks each spawning the next.
+pub async fn chained_spawn<S: Spawner>(spawner: S, chains: u64, length: u64) -> JobOutput {
+    let mut ops = 0;
+    for _ in 0..chains {
+        let (done, finished) = oneshot::channel();
+        chain_link(spawner.clone(), length, done, 0);
+        ops += finished.await.expect("a chain was dropped before its end");
+    }
+    JobOutput {
+        ops,
+        ..JobOutput::default()
+    }
+}
+
+/// `rounds` rounds of `pairs` pairs; in each pair one task sends a message through a oneshot and the
+/// other answers through another.
+pub async fn ping_pong<S: Spawner>(spawner: S, rounds: u64, pairs: u64) -> JobOutput {
+    let mut ops = 0;
+    for _ in 0..rounds {
+        let handles: Vec<_> = (0..pairs)
+            .map(|pair| {
+                let inner = spawner.clone();
+                spawner.spawn(async move {
+                    let (ping, pinged) = oneshot::channel::<u64>();
+                    let (pong, ponged) = oneshot::channel::<u64>();
+                    S::detach(inner.spawn(async move {
+                        let value = pinged.await.expect("ping sender dropped");
+                        let _ = pong.send(value + 1);
+                    }));
+                    let _ = ping.send(pair);
+                    let answer = ponged.await.expect("pong sender dropped");
+                    assert_eq!(answer, pair + 1, "ping-pong answered the wrong message");
+                    2
+                })
+            })
+            .collect();
+        for handle in handles {
+            ops += handle.await;
+        }
+    }
+    JobOutput {
+        ops,
+        ..JobOutput::default()
+    }
+}
+
+/// `timeouts` one-second timeouts around ready futures, shared by `tasks` tasks.
+pub async fn timeout_churn<S: Spawner>(spawner: S, timeouts: u64, tasks: u64) -> JobOutput {
+    let tasks = tasks.clamp(1, timeouts.max(1));
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            // Spread the remainder so exactly `timeouts` run in total.
+            let count = timeouts / tasks + u64::from(task < timeouts % tasks);
+            spawner.spawn(async move {
+                let mut passed = 0;
+                for value in 0..count {
+                    if S::timeout(Duration::from_secs(1), ready(value)).await == Some(value) {
+                        passed += 1;
+                    }
+                }
+                passed
+            })
+        })
+        .collect();
+    let mut ops = 0;
+    for handle in handles {
+        ops += handle.await;
+    }
+    JobOutput {
+        ops,
+        ..JobOutput::default()
+    }
+}
+
+/// How many operations a correct run of `workload` completes, to check [`JobOutput::ops`].
+pub fn expected_ops(workload: Workload, params: &JobParams) -> u64 {
+    let s = &params.sizes;
+    match workload {
+        Workload::SleepGather => s.sleepers,
+        Workload::Lateness => s.deadlines,
+        Workload::Fanout => s.fetches,
+        Workload::SpawnMany => s.spawns,
+        Workload::YieldMany => s.yielders * s.yields_per_task,
+        Workload::ChainedSpawn => s.chains * s.chain_length,
+        Workload::PingPong => 2 * s.ping_pong_rounds * s.pairs,
+        Workload::TimeoutChurn => s.timeouts,
+    }
+}
