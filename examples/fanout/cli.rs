@@ -19,17 +19,17 @@ use super::latency::LatencyModel;
 #[command(name = "fanout", version)]
 pub struct FanoutArgs {
     /// Number of simulated fetches (tasks) to run; at least 1.
-    #[arg(short = 'n', long, value_name = "N", default_value_t = 1_000_000, value_parser = parse_positive_u64)]
+    #[arg(short = 'n', long, value_name = "N", allow_hyphen_values = true, default_value_t = 1_000_000, value_parser = parse_positive_u64)]
     pub fetches: u64,
 
     /// Latency model: a fixed duration (`1s`, `fixed:250ms`), a uniform range
     /// (`uniform:500ms..1500ms`) or heavy-tailed log-normal with a median and spread of the logarithm
     /// (`lognormal:100ms,1.0`). Units: ns, us, ms, s, m, h.
-    #[arg(short, long, value_name = "MODEL", default_value = "1s", value_parser = parse_latency)]
+    #[arg(short, long, value_name = "MODEL", allow_hyphen_values = true, default_value = "1s", value_parser = parse_latency)]
     pub latency: LatencyModel,
 
     /// At most K fetches in flight at once (an async-lock semaphore); unlimited when absent.
-    #[arg(short = 'k', long, value_name = "K", value_parser = parse_positive_usize)]
+    #[arg(short = 'k', long, value_name = "K", allow_hyphen_values = true, value_parser = parse_positive_usize)]
     pub limit: Option<usize>,
 
     /// Worker threads of the runtime; defaults to the runtime's default (one per core).
@@ -157,6 +157,12 @@ mod tests {
             let error = parse(bad).expect_err(&format!("{bad:?}"));
             let line = one_line_error(&error);
             assert!(line.starts_with("error:"), "{bad:?}: {line}");
+            if bad[0] != "--bogus" {
+                assert!(
+                    line.contains("invalid value"),
+                    "{bad:?} should name the bad value: {line}"
+                );
+            }
             assert!(!line.contains('\n'));
         }
     }
