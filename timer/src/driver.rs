@@ -9,9 +9,10 @@
 //! Waking the timer thread. While it runs, the thread publishes `sleeping_until = AWAKE` (0) and
 //! registrants never unpark it. Before parking it publishes the tick it will sleep until, then looks at
 //! the registration stack once more; a registrant pushes, then reads `sleeping_until` and unparks only if
-//! its deadline is earlier. Both sides use SeqCst for this store-then-load pair (Dekker style), so either
-//! the registrant sees the new target or the thread sees the new registration: no lost wake-up, and at
-//! most one unpark per parked period in the common case of later deadlines.
+//! its deadline is earlier. Both sides put a SeqCst fence between their store and their load (Dekker
+//! style), so either the registrant sees the new target or the thread sees the new registration: no
+//! lost wake-up, and at most one unpark per parked period in the common case of later deadlines.
+//! (Fences rather than SeqCst accesses: loom models SeqCst accesses as AcqRel but fences exactly.)
 //!
 //! Prompt reclamation of cancelled entries. Cancellations do not need the thread at once, but their
 //! memory must come back soon. Each cancellation bumps `cancel_count`; the first one of a batch unparks
@@ -29,10 +30,10 @@ use std::ptr::NonNull;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use crate::entry::{Cancel, Dequeued, Entry};
+use crate::entry::{Cancel, Dequeued, Entry, Fired};
 use crate::hooks;
 use crate::metrics::{MetricsCells, TimerMetrics};
-use crate::sync::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, Unparker};
+use crate::sync::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, Unparker};
 use crate::wheel::Wheel;
 
 /// `sleeping_until` while the timer thread is running (no registration is earlier than tick 0).
@@ -95,7 +96,9 @@ impl Shared {
 
     /// The current time in ticks, rounded down.
     pub(crate) fn now_tick(&self) -> u64 {
-        let millis = Instant::now().saturating_duration_since(self.origin).as_millis();
+        let millis = Instant::now()
+            .saturating_duration_since(self.origin)
+            .as_millis();
         u64::try_from(millis).unwrap_or(MAX_TICK).min(MAX_TICK)
     }
 
@@ -108,9 +111,11 @@ impl Shared {
     /// than the deadline it sleeps for.
     pub(crate) fn push_registration(&self, entry: NonNull<Entry>, tick: u64) {
         push(&self.registrations, entry);
-        // SeqCst: the Dekker pair with the timer thread's store of `sleeping_until` followed by its
-        // load of `registrations` (see the module doc).
-        if tick < self.sleeping_until.load(Ordering::SeqCst) {
+        // The fence orders our push before the load below, against the timer thread's fence between
+        // its store of `sleeping_until` and its load of `registrations` (Dekker, see the module doc).
+        fence(Ordering::SeqCst);
+        // Relaxed: ordered by the fences.
+        if tick < self.sleeping_until.load(Ordering::Relaxed) {
             self.unparker.unpark();
         }
     }
@@ -122,10 +127,12 @@ impl Shared {
             Cancel::Note => {}
             Cancel::Nothing => return,
         }
-        // SeqCst: pairs with the timer's `sweep_armed` store and `cancel_count` swap in `sweep`, so a
-        // cancellation after a sweep started either is drained by it or sees the flag clear.
-        let count = self.cancel_count.fetch_add(1, Ordering::SeqCst) + 1;
-        if count % CANCEL_BATCH == 0 || (count == 1 && !self.sweep_armed.load(Ordering::SeqCst)) {
+        // AcqRel: our push happens before the sweep's swap of the count that sees this increment;
+        // Acquire pairs with that swap (AcqRel), which the timer did after clearing `sweep_armed`, so
+        // a count of 1 after a sweep sees the flag clear and unparks.
+        let count = self.cancel_count.fetch_add(1, Ordering::AcqRel) + 1;
+        // Relaxed: ordered by the RMW chain on `cancel_count` above.
+        if count % CANCEL_BATCH == 0 || (count == 1 && !self.sweep_armed.load(Ordering::Relaxed)) {
             self.unparker.unpark();
         }
     }
@@ -137,17 +144,20 @@ impl Shared {
 
     /// Marks the timer thread as running: registrants will not unpark it.
     pub(crate) fn enter_awake(&self) {
-        // SeqCst: part of the Dekker protocol (see the module doc).
-        self.sleeping_until.store(AWAKE, Ordering::SeqCst);
+        // Relaxed: a registrant that reads AWAKE skips the unpark, which is fine because the thread
+        // runs the parking handshake (`prepare_to_park`) before it sleeps again.
+        self.sleeping_until.store(AWAKE, Ordering::Relaxed);
     }
 
     /// Publishes the tick the thread is about to sleep until and returns false if a registration
     /// arrived meanwhile (the thread must then run another turn instead of parking).
     pub(crate) fn prepare_to_park(&self, until: Option<u64>) -> bool {
-        // SeqCst store then SeqCst load: the timer half of the Dekker pair in `push_registration`.
+        // Store, SeqCst fence, load: the timer half of the Dekker pair in `push_registration`.
+        // Relaxed accesses: ordered by the fences.
         self.sleeping_until
-            .store(until.unwrap_or(NEVER).max(AWAKE + 1), Ordering::SeqCst);
-        self.registrations.load(Ordering::SeqCst).is_null()
+            .store(until.unwrap_or(NEVER).max(AWAKE + 1), Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        self.registrations.load(Ordering::Relaxed).is_null()
     }
 }
 
@@ -161,9 +171,13 @@ fn push(stack: &AtomicPtr<Entry>, entry: NonNull<Entry>) {
     loop {
         // Relaxed: published by the CAS's release.
         link.store(head, Ordering::Relaxed);
-        // SeqCst (includes Release): publishes the entry to the timer's Acquire swap; SeqCst also
-        // orders it before the registrant's later SeqCst load of `sleeping_until`.
-        match stack.compare_exchange_weak(head, entry.as_ptr(), Ordering::SeqCst, Ordering::Relaxed) {
+        // Release: publishes the entry (and its link) to the timer's Acquire swap.
+        match stack.compare_exchange_weak(
+            head,
+            entry.as_ptr(),
+            Ordering::Release,
+            Ordering::Relaxed,
+        ) {
             Ok(_) => return,
             Err(actual) => head = actual,
         }
@@ -203,20 +217,21 @@ impl Core {
         let batch = &mut self.batch;
         let fired_before = self.totals.fired;
         let totals = &mut self.totals;
-        self.wheel.advance(now, |entry| {
-            totals.fired += 1;
-            // SAFETY: the wheel hands over an unlinked entry with the timer's reference.
-            if let Some(waker) = unsafe { Entry::fire(entry) } {
-                batch.push(waker);
-            }
-        });
+        // SAFETY: the wheel hands over unlinked entries with the timer's reference.
+        self.wheel
+            .advance(now, |entry| unsafe { fire(entry, batch, totals) });
         let fired = self.totals.fired - fired_before;
         self.wake_batch();
         self.totals.ticks += 1;
         self.totals.pending = self.wheel.len() as u64;
         shared.metrics.publish(&self.totals);
         #[cfg(feature = "tracing")]
-        tracing::trace!(now, fired, pending = self.totals.pending, "magpie-timer tick");
+        tracing::trace!(
+            now,
+            fired,
+            pending = self.totals.pending,
+            "magpie-timer tick"
+        );
         #[cfg(not(feature = "tracing"))]
         let _ = fired;
         let next = self.wheel.next_expiration().map(|e| e.tick);
@@ -229,7 +244,9 @@ impl Core {
     /// Takes the registration stack and links each live entry into the wheel (or fires it if due).
     fn drain_registrations(&mut self, shared: &Shared) {
         // Acquire pairs with the pushers' release CAS: the entries' fields are visible.
-        let mut cursor = shared.registrations.swap(std::ptr::null_mut(), Ordering::Acquire);
+        let mut cursor = shared
+            .registrations
+            .swap(std::ptr::null_mut(), Ordering::Acquire);
         while let Some(entry) = NonNull::new(cursor) {
             // SAFETY: popped entries are alive (TIMER_REF); read the link before `dequeue` lets the
             // owner push the entry again. Relaxed: ordered by the swap above.
@@ -239,28 +256,23 @@ impl Core {
                 Dequeued::Register(_) => {
                     // SAFETY: alive, not linked (fresh registration), timer holds the reference.
                     if let Err(due) = unsafe { self.wheel.insert(entry) } {
-                        self.totals.fired += 1;
                         // SAFETY: unlinked, timer reference held.
-                        if let Some(waker) = unsafe { Entry::fire(due) } {
-                            self.batch.push(waker);
-                        }
+                        unsafe { fire(due, &mut self.batch, &mut self.totals) };
                     }
                 }
-                Dequeued::Cancelled { fired } => self.discard(entry, fired),
+                Dequeued::Cancelled => self.discard(entry),
             }
         }
     }
 
     /// Unlinks (if needed) and releases an entry whose owner cancelled it.
-    fn discard(&mut self, entry: NonNull<Entry>, fired: bool) {
+    fn discard(&mut self, entry: NonNull<Entry>) {
         // SAFETY: alive (TIMER_REF); timer thread.
         if unsafe { self.wheel.is_linked(entry) } {
             // SAFETY: alive and linked.
             unsafe { self.wheel.remove(entry) };
         }
-        if !fired {
-            self.totals.cancelled += 1;
-        }
+        self.totals.cancelled += 1;
         // SAFETY: unlinked, out of every stack, timer reference held.
         unsafe { Entry::release_by_timer(entry) };
     }
@@ -268,29 +280,32 @@ impl Core {
     /// Sweeps the cancellation stack when a batch is full or the scheduled sweep is due; otherwise
     /// schedules a sweep if cancellations are waiting.
     fn maybe_sweep(&mut self, shared: &Shared, now: u64) {
-        // SeqCst: see `Shared::cancelled`.
-        let waiting = shared.cancel_count.load(Ordering::SeqCst);
+        // Relaxed: only a hint; the sweep itself synchronises through the swaps below.
+        let waiting = shared.cancel_count.load(Ordering::Relaxed);
         let due = self.sweep_at.is_some_and(|at| now >= at);
         if waiting >= CANCEL_BATCH || due {
             self.sweep_at = None;
-            // SeqCst: clear the flag before taking the count, so a later cancellation unparks us.
-            shared.sweep_armed.store(false, Ordering::SeqCst);
-            shared.cancel_count.swap(0, Ordering::SeqCst);
+            // Relaxed store, then AcqRel swap: a cancellation whose increment follows the swap acquires
+            // it and so sees the flag clear (see `Shared::cancelled`).
+            shared.sweep_armed.store(false, Ordering::Relaxed);
+            shared.cancel_count.swap(0, Ordering::AcqRel);
             // Acquire pairs with the pushers' release CAS.
-            let mut cursor = shared.cancellations.swap(std::ptr::null_mut(), Ordering::Acquire);
+            let mut cursor = shared
+                .cancellations
+                .swap(std::ptr::null_mut(), Ordering::Acquire);
             while let Some(entry) = NonNull::new(cursor) {
                 // SAFETY: popped entries are alive (TIMER_REF). Relaxed: ordered by the swap.
                 cursor = unsafe { entry.as_ref() }.inbox_next.load(Ordering::Relaxed);
                 // SAFETY: we popped it and hold TIMER_REF.
                 match unsafe { Entry::dequeue(entry) } {
-                    Dequeued::Cancelled { fired } => self.discard(entry, fired),
+                    Dequeued::Cancelled => self.discard(entry),
                     Dequeued::Register(_) => unreachable!("a cancellation without CANCELLED"),
                 }
             }
         } else if waiting > 0 && self.sweep_at.is_none() {
             self.sweep_at = Some(now.saturating_add(SWEEP_TICKS));
-            // SeqCst: see `Shared::cancelled`.
-            shared.sweep_armed.store(true, Ordering::SeqCst);
+            // Relaxed: only saves cancellations an unpark; a stale `false` costs one spurious unpark.
+            shared.sweep_armed.store(true, Ordering::Relaxed);
         }
     }
 
@@ -316,6 +331,22 @@ impl Core {
                 guarded(hooks.end);
             }
         }
+    }
+}
+
+/// Fires one entry, collecting its waker and counting it.
+///
+/// # Safety
+/// Timer thread only; `entry` is unlinked and the timer holds its reference, which this gives up.
+unsafe fn fire(entry: NonNull<Entry>, batch: &mut Vec<Waker>, totals: &mut TimerMetrics) {
+    // SAFETY: forwarded contract.
+    match unsafe { Entry::fire(entry) } {
+        Fired::Wake(waker) => {
+            totals.fired += 1;
+            batch.push(waker);
+        }
+        Fired::Seen => totals.fired += 1,
+        Fired::Cancelled => {}
     }
 }
 

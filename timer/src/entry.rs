@@ -78,11 +78,20 @@ pub(crate) struct Entry {
 pub(crate) enum Dequeued {
     /// A live registration: put it in the wheel at this tick (or fire it if due).
     Register(u64),
-    /// The owner cancelled; `fired` says whether it had fired first.
-    Cancelled {
-        /// The entry had fired before the owner cancelled it.
-        fired: bool,
-    },
+    /// The owner cancelled before the entry fired (a cancellation pushed for an entry in the wheel
+    /// is always pushed before any fire, which then sees `CANCELLED`).
+    Cancelled,
+}
+
+/// What firing an entry produced.
+#[derive(Debug)]
+pub(crate) enum Fired {
+    /// The owner is waiting: wake this waker.
+    Wake(Waker),
+    /// The owner is inside a poll right now (or never left a waker) and will see `FIRED` itself.
+    Seen,
+    /// The owner had cancelled: nothing to wake, and this does not count as a fire.
+    Cancelled,
 }
 
 impl Entry {
@@ -262,9 +271,7 @@ impl Entry {
         // before the owner may push the node again.
         let before = entry.state.fetch_and(!QUEUED, Ordering::AcqRel);
         if before & CANCELLED != 0 {
-            Dequeued::Cancelled {
-                fired: before & FIRED != 0,
-            }
+            Dequeued::Cancelled
         } else {
             Dequeued::Register(entry.tick())
         }
@@ -277,24 +284,29 @@ impl Entry {
     /// # Safety
     /// Called by the timer thread, which holds `TIMER_REF`; the entry is not linked in the wheel any
     /// more. The node must not be used after this call.
-    pub(crate) unsafe fn fire(ptr: NonNull<Entry>) -> Option<Waker> {
+    pub(crate) unsafe fn fire(ptr: NonNull<Entry>) -> Fired {
         // SAFETY: TIMER_REF keeps the node alive until `release_by_timer` below.
         let entry = unsafe { ptr.as_ref() };
         // AcqRel: Acquire pairs with the owner's Release unlock of WAKER_LOCK (the waker it stored is
         // visible); Release pairs with the owner's Acquire check of FIRED.
         let before = entry.state.fetch_or(FIRED, Ordering::AcqRel);
-        let waker = if before & (CANCELLED | WAKER_LOCK) == 0 {
+        let fired = if before & CANCELLED != 0 {
+            Fired::Cancelled
+        } else if before & WAKER_LOCK != 0 {
+            Fired::Seen
+        } else {
             // SAFETY: FIRED is now set and WAKER_LOCK was clear, so the owner will never write the cell
             // again (it checks FIRED before locking); the timer thread is its only user.
-            entry.waker.with_mut(|cell| unsafe { (*cell).take() })
-        } else {
-            None
+            match entry.waker.with_mut(|cell| unsafe { (*cell).take() }) {
+                Some(waker) => Fired::Wake(waker),
+                None => Fired::Seen,
+            }
         };
         if before & QUEUED == 0 {
             // SAFETY: we hold TIMER_REF and are done with the node.
             unsafe { Entry::release_by_timer(ptr) };
         }
-        waker
+        fired
     }
 
     /// The timer thread drops its reference, freeing the node if the owner is gone too.

@@ -44,8 +44,10 @@ pub(crate) fn try_shared() -> Option<&'static Shared> {
 #[cfg(not(loom))]
 fn start() -> &'static Shared {
     let parker = Parker::new();
-    let shared: &'static Shared =
-        Box::leak(Box::new(Shared::new(Instant::now(), parker.unparker().clone())));
+    let shared: &'static Shared = Box::leak(Box::new(Shared::new(
+        Instant::now(),
+        parker.unparker().clone(),
+    )));
     std::thread::Builder::new()
         .name("magpie-timer".into())
         .spawn(move || run(shared, parker))

@@ -45,7 +45,12 @@ impl Registration {
 
     /// Polls for the deadline `tick`: registers on the first call (reusing a released entry if there is
     /// one), afterwards asks the entry whether it fired.
-    pub(crate) fn poll_fired(&mut self, shared: &Shared, tick: u64, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_fired(
+        &mut self,
+        shared: &Shared,
+        tick: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
         if self.armed {
             let entry = self.entry.expect("an armed registration has an entry");
             // SAFETY: we hold the owner reference and are the only owner (`&mut self`).
