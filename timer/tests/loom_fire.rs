@@ -8,7 +8,7 @@ use loom::sync::Arc;
 use loom::thread;
 use magpie_timer::loom_model::{Driver, Timer};
 
-#[path = "loom_common.rs"]
+#[path = "support/loom_waker.rs"]
 mod common;
 use common::CountingWaker;
 
