@@ -21,8 +21,11 @@
 //!    then re-checks every queue. If it finds work it takes itself off the list and counts itself as a
 //!    searcher ([`Idle::cancel_sleep`]); otherwise it parks until its `parked` flag is cleared.
 //! 4. *Last searcher hands off*: a searcher that finds work stops searching
-//!    ([`Idle::stop_searching`]); if it was the last one it wakes one sleeper (rule 1 check), so a burst
-//!    of work spreads one worker at a time (tokio #4383 was the bug when this was missing).
+//!    ([`Idle::stop_searching`]); if it was the last one it issues a SeqCst fence, looks at the queues
+//!    (injector, its own queue, the siblings' queues) and, if any holds a task, wakes one sleeper
+//!    (rule 1 check). A burst of work spreads one worker at a time (tokio #4383 was the bug when this
+//!    hand-off was missing), and a searcher that took the only task wakes nobody (a park/unpark round
+//!    trip costs tens of microseconds on the woken core).
 //!
 //! # Why no wakeup is lost
 //! Take a pusher P that pushed task `t` and then read `state` (after its fence `F_P`) without waking
@@ -37,10 +40,13 @@
 //!   previous point each of them sees `t` before parking. Awake workers check the injector in their
 //!   normal loop before they go to sleep, so `t` is run once any of them finishes its current `run`.
 //! - If P saw `searching > 0` with sleepers present, a searcher S exists whose next transition is
-//!   later in the modification order. If S announces sleep, the first point applies to S. If S
-//!   finds other work, rule 4: if it is the last searcher and anyone sleeps it wakes a sleeper, which
-//!   becomes a searcher with the same duty; every later announcement is ordered after P's read, so
-//!   the first point applies to it. If nobody sleeps at that moment, the second point applies.
+//!   later in `state`'s modification order than P's read. If S announces sleep, the first point
+//!   applies to S. If S finds other work and is the last searcher, its `stop_searching` RMW is
+//!   followed by a fence `F_S` and a look at the queues; by the same fence argument `F_P` precedes
+//!   `F_S`, so S sees `t` and wakes a sleeper, which becomes a searcher with the same duty (every later
+//!   announcement is ordered after P's read, so the first point applies to it). If S was not the last
+//!   searcher, the remaining searcher inherits the duty. If nobody sleeps at that moment, the second
+//!   point applies.
 //!
 //! A woken worker only stops waiting when its `parked` flag is cleared (under the mutex, before the
 //! unpark), so a stale parker token (left by a [`Idle::cancel_sleep`] that raced a waker) only costs one
@@ -164,6 +170,7 @@ impl Idle {
             if let Some(position) = sleepers.iter().rposition(|&i| i == index) {
                 sleepers.swap_remove(position);
             }
+            // Relaxed: we are the worker itself, not a waker; nobody waits on this flag but us.
             self.parked[index].store(false, Ordering::Relaxed);
             self.state
                 .fetch_add(ONE_SEARCHING.wrapping_sub(ONE_SLEEPING), Ordering::SeqCst);

@@ -84,6 +84,7 @@ impl<T: Runnable> Pool<T> {
                 .map(|parker| parker.unparker().clone())
                 .collect(),
         );
+        // Relaxed: only uniqueness is needed, which the RMW gives; nothing is published through it.
         let id = NEXT_POOL_ID.fetch_add(1, StdOrdering::Relaxed);
         let shared = Arc::new_cyclic(|weak| Shared::new(weak.clone(), id, stealers, idle));
         let latch = Arc::new(ExitLatch {

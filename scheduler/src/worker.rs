@@ -28,7 +28,9 @@
 
 use crate::metrics::WorkerCounters;
 use crate::shared::Shared;
-use crate::sync::{scheduler_thread_local, spin_hint, Parker, Steal, Worker, SEARCH_ROUNDS};
+use crate::sync::{
+    fence, scheduler_thread_local, spin_hint, Ordering, Parker, Steal, Worker, SEARCH_ROUNDS,
+};
 use crate::Runnable;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -75,10 +77,10 @@ pub(crate) fn with_current<T: Runnable>(
     if current.pool != pool || current.context.is_null() {
         return Some(task);
     }
-    // SAFETY: `current.pool == pool` and only pool `pool` (whose task type is `T`) installs records
-    // with its id, so `context` points at a `WorkerContext<T>`. The context lives on this very thread's
-    // stack for as long as the record is installed (`ContextGuard` clears it before the context is
-    // dropped), and we are running on this thread inside that loop, so it is alive for this call.
+    // Only pool `pool` (task type `T`) installs records with its id, and `ContextGuard` clears the
+    // record before the context (on this thread's stack, below us) is dropped.
+    // SAFETY: so `context` points at a live `WorkerContext<T>` for the whole call; it is only shared
+    // (`&`), and its mutable state is in `Cell`s used by this thread alone.
     let context = unsafe { &*current.context.cast::<WorkerContext<T>>() };
     f(context, task);
     None
@@ -197,11 +199,28 @@ impl<T: Runnable> WorkerContext<T> {
         self.pull_batch_from_injector()
     }
 
-    /// Rule 4 of `idle.rs`: a searcher that found work stops searching; the last one wakes another.
+    /// Rule 4 of `idle.rs`: a searcher that found work stops searching; the last one wakes another
+    /// if more work is visible (the rest of a batch it pulled, the injector, a sibling's queue).
     fn found_work(&self) {
         if self.searching.replace(false) && self.shared.idle.stop_searching() {
-            self.shared.idle.wake_one_if_needed();
+            // Orders our `stop_searching` before the look at the queues, against a pusher's
+            // push-fence-read (the hand-off argument in `idle.rs`).
+            fence(Ordering::SeqCst);
+            if self.work_visible() {
+                self.shared.idle.wake_one_if_needed();
+            }
         }
+    }
+
+    /// Whether any queue another worker could take from holds a task.
+    fn work_visible(&self) -> bool {
+        !self.local.is_empty()
+            || !self.shared.injector.is_empty()
+            || self
+                .shared
+                .stealers
+                .iter()
+                .any(|stealer| !stealer.is_empty())
     }
 
     /// Runs one task, catching a panic (module doc).

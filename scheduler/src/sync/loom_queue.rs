@@ -85,6 +85,9 @@ impl<T> Worker<T> {
             queue: self.queue.clone(),
         }
     }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.lock().unwrap().is_empty()
+    }
     pub(crate) fn len(&self) -> usize {
         self.queue.lock().unwrap().len()
     }
@@ -108,6 +111,9 @@ impl<T> Stealer<T> {
             return Steal::Empty;
         }
         take_half(&self.queue, dest, usize::MAX)
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.lock().unwrap().is_empty()
     }
     pub(crate) fn len(&self) -> usize {
         self.queue.lock().unwrap().len()
