@@ -95,6 +95,7 @@ impl Shared {
     }
 
     /// The current time in ticks, rounded down.
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn now_tick(&self) -> u64 {
         let millis = Instant::now()
             .saturating_duration_since(self.origin)
@@ -103,6 +104,7 @@ impl Shared {
     }
 
     /// The instant at which tick `tick` begins, if representable.
+    #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn instant_of(&self, tick: u64) -> Option<Instant> {
         self.origin.checked_add(Duration::from_millis(tick))
     }

@@ -40,6 +40,12 @@ pub(crate) fn try_shared() -> Option<&'static Shared> {
     SHARED.get().copied()
 }
 
+/// Under loom the process-wide timer never starts.
+#[cfg(loom)]
+pub(crate) fn try_shared() -> Option<&'static Shared> {
+    None
+}
+
 /// Creates the shared state and spawns the timer thread.
 #[cfg(not(loom))]
 fn start() -> &'static Shared {

@@ -52,8 +52,6 @@ pub mod loom_model;
 
 pub use hooks::set_wake_batch_hooks;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
-#[cfg(not(loom))]
-pub use metrics::metrics;
-pub use metrics::TimerMetrics;
+pub use metrics::{metrics, TimerMetrics};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

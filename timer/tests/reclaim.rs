@@ -53,5 +53,8 @@ fn sleep_never_polled_starts_nothing() {
         let t = timeout(Duration::from_secs(1), async {});
         drop(t);
     }
-    let _: Pin<Box<magpie_timer::Sleep>> = Box::pin(magpie_timer::sleep(Duration::from_secs(1)));
+    let unpolled: Pin<Box<magpie_timer::Sleep>> =
+        Box::pin(magpie_timer::sleep(Duration::from_secs(1)));
+    assert!(!unpolled.is_elapsed());
+    drop(unpolled);
 }
