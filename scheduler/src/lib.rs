@@ -16,6 +16,32 @@
 //! - `sync/`: the primitives, swapped for loom-visible ones under `cfg(loom)`.
 //!
 //! See `README.md` beside `Cargo.toml` for the parking protocol and the counters in prose.
+//!
+//! # Example
+//! ```
+//! use magpie_scheduler::{Config, Pool, Runnable};
+//! use std::sync::mpsc;
+//!
+//! struct Job(Box<dyn FnOnce() + Send>);
+//! impl Runnable for Job {
+//!     fn run(self) {
+//!         (self.0)()
+//!     }
+//! }
+//!
+//! let mut pool: Pool<Job> = Pool::start(Config { worker_threads: 2, ..Config::default() })?;
+//! let (sender, receiver) = mpsc::channel();
+//! for i in 0..10 {
+//!     let sender = sender.clone();
+//!     pool.shared().schedule(Job(Box::new(move || sender.send(i).unwrap())));
+//! }
+//! let mut seen: Vec<i32> = receiver.iter().take(10).collect();
+//! seen.sort();
+//! assert_eq!(seen, (0..10).collect::<Vec<_>>());
+//! pool.shutdown(None);
+//! assert!(pool.shared().is_shutdown());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 #![deny(missing_docs)]
 
 mod batch;

@@ -201,3 +201,11 @@ fn a_panicking_run_does_not_kill_the_worker() {
     assert_eq!(metrics.total_panics(), 1);
     assert_eq!(metrics.total_runs(), 2);
 }
+
+#[test]
+fn pool_and_shared_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Pool<Job>>();
+    assert_send_sync::<magpie_scheduler::Shared<Job>>();
+    assert_send_sync::<Config>();
+}
