@@ -252,6 +252,8 @@ WORKLOADS = {
     "sleep-gather": (sleep_gather, lambda s: s["sleepers"]),
     "lateness": (lateness, lambda s: s["deadlines"]),
     "fanout": (fanout, lambda s: s["fetches"]),
+    "fanout-uniform": (fanout, lambda s: s["fetches"]),
+    "fanout-lognormal": (fanout, lambda s: s["fetches"]),
     "spawn-many": (spawn_many, lambda s: s["spawns"]),
     "yield-many": (yield_many, lambda s: s["yielders"] * s["yields_per_task"]),
     "chained-spawn": (chained_spawn, lambda s: s["chains"] * s["chain_length"]),
@@ -290,7 +292,7 @@ def main():
     parser.add_argument("--workloads", required=True, choices=sorted(WORKLOADS))
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0x5EED)
-    parser.add_argument("--fanout-latency", default="lognormal:200ms,0.5")
+    parser.add_argument("--fanout-latency", default="1s")
     parser.add_argument("--fanout-limit", type=int, default=None)
     args = parser.parse_args()
     if not 0 < args.scale <= 100:

@@ -7,7 +7,8 @@ use clap::Parser;
 use magpie_examples::fanout::cli::{parse_latency, parse_plain_duration, parse_positive_usize};
 use magpie_examples::fanout::latency::LatencyModel;
 
-use crate::workload::Workload;
+use crate::jobs::JobParams;
+use crate::workload::{Sizes, Workload};
 
 /// Every runtime the comparison knows.
 pub const ALL_RUNTIMES: [&str; 4] = ["magpie", "tokio", "smol", "asyncio"];
@@ -22,8 +23,8 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 3, value_parser = parse_positive_usize)]
     pub rounds: usize,
 
-    /// Workloads to run, comma-separated (sleep-gather, lateness, fanout, spawn-many, yield-many,
-    /// chained-spawn, ping-pong, timeout-churn); default all.
+    /// Workloads to run, comma-separated (sleep-gather, lateness, fanout, fanout-uniform,
+    /// fanout-lognormal, spawn-many, yield-many, chained-spawn, ping-pong, timeout-churn); default all.
     #[arg(long, value_delimiter = ',', value_parser = parse_workload)]
     pub workloads: Vec<Workload>,
 
@@ -39,8 +40,9 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_positive_usize)]
     pub workers: Option<usize>,
 
-    /// Latency model of the fan-out workload (as in the fanout example's --latency).
-    #[arg(long, default_value = "lognormal:200ms,0.5", value_parser = parse_latency)]
+    /// Latency model of the `fanout` workload (as in the fanout example's --latency); the
+    /// fanout-uniform and fanout-lognormal workloads keep their own.
+    #[arg(long, default_value = "1s", value_parser = parse_latency)]
     pub fanout_latency: LatencyModel,
 
     /// At most K fetches in flight in the fan-out workload; unlimited when absent.
@@ -88,6 +90,16 @@ impl CompareArgs {
         let mut seen = std::collections::HashSet::new();
         runtimes.retain(|r| seen.insert(r.clone()));
         runtimes
+    }
+
+    /// The job parameters these options describe.
+    pub fn job_params(&self) -> JobParams {
+        JobParams {
+            sizes: Sizes::at_scale(self.scale),
+            fanout_latency: self.fanout_latency,
+            fanout_limit: self.fanout_limit,
+            seed: self.seed,
+        }
     }
 
     /// Worker threads to use.

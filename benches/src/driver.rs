@@ -49,6 +49,7 @@ pub fn python_available(python: &str) -> Result<String, String> {
 
 /// The arguments shared by Rust and Python workers.
 fn common_args(args: &CompareArgs, workload: Workload) -> Vec<String> {
+    let latency = args.job_params().latency_for(workload);
     let mut common = vec![
         "--workloads".to_string(),
         workload.name().to_string(),
@@ -57,7 +58,7 @@ fn common_args(args: &CompareArgs, workload: Workload) -> Vec<String> {
         "--seed".to_string(),
         args.seed.to_string(),
         "--fanout-latency".to_string(),
-        args.fanout_latency.to_string(),
+        latency.to_string(),
     ];
     if let Some(limit) = args.fanout_limit {
         common.extend(["--fanout-limit".to_string(), limit.to_string()]);

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use async_lock::Semaphore;
 use futures::channel::oneshot;
-use magpie_examples::fanout::latency::LatencyModel;
+use magpie_examples::fanout::latency::{ideal_duration, LatencyModel};
 use magpie_examples::fanout::rng::SplitMix64;
 use magpie_examples::fanout::stats::micros_u32;
 use magpie_examples::fanout::work::respond_and_checksum;
 
 use crate::spawner::{BenchRuntime, Spawner};
-use crate::workload::{Sizes, Workload};
+use crate::workload::{Sizes, Workload, LOGNORMAL_LATENCY, UNIFORM_LATENCY};
 
 /// Everything a job needs besides the runtime.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +29,18 @@ pub struct JobParams {
     pub fanout_limit: Option<usize>,
     /// Seed of every random draw.
     pub seed: u64,
+}
+
+impl JobParams {
+    /// The latency model a fan-out workload uses (`fanout_latency` for plain `fanout`).
+    pub fn latency_for(&self, workload: Workload) -> LatencyModel {
+        let fixed = match workload {
+            Workload::FanoutUniform => UNIFORM_LATENCY,
+            Workload::FanoutLognormal => LOGNORMAL_LATENCY,
+            _ => return self.fanout_latency,
+        };
+        fixed.parse().expect("the built-in latency models parse")
+    }
 }
 
 /// Lateness samples of a timer workload.
@@ -66,11 +78,11 @@ pub fn run_job<R: BenchRuntime>(
             Workload::Lateness => {
                 lateness(spawner, sizes.deadlines, sizes.deadline_window, params.seed).await
             }
-            Workload::Fanout => {
+            Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => {
                 fanout(
                     spawner,
                     sizes.fetches,
-                    params.fanout_latency,
+                    params.latency_for(workload),
                     params.fanout_limit,
                     params.seed,
                 )
@@ -140,6 +152,8 @@ pub async fn lateness<S: Spawner>(
     let handles: Vec<_> = (0..tasks)
         .map(|index| {
             spawner.spawn(async move {
+                // The same draw as `LatencyModel::Uniform { low: 0, high: window }`, so
+                // `ideal_time` can recompute it.
                 let offset = SplitMix64::for_index(seed, index).next_f64() * window_ns;
                 let deadline = Instant::now() + Duration::from_nanos(offset as u64);
                 S::sleep_until(deadline).await;
@@ -319,13 +333,38 @@ pub async fn timeout_churn<S: Spawner>(spawner: S, timeouts: u64, tasks: u64) ->
     }
 }
 
+/// The wall time a perfect runtime would need for `workload` (timer workloads only): every task
+/// wakes exactly at its deadline and nothing else costs time. Uses the same draws as the jobs.
+pub fn ideal_time(workload: Workload, params: &JobParams) -> Option<Duration> {
+    let s = &params.sizes;
+    match workload {
+        Workload::SleepGather => Some(s.sleep),
+        Workload::Lateness => {
+            let window = LatencyModel::Uniform {
+                low: Duration::ZERO,
+                high: s.deadline_window,
+            };
+            Some(ideal_duration(&window, params.seed, s.deadlines, None))
+        }
+        Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => {
+            Some(ideal_duration(
+                &params.latency_for(workload),
+                params.seed,
+                s.fetches,
+                params.fanout_limit,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// How many operations a correct run of `workload` completes, to check [`JobOutput::ops`].
 pub fn expected_ops(workload: Workload, params: &JobParams) -> u64 {
     let s = &params.sizes;
     match workload {
         Workload::SleepGather => s.sleepers,
         Workload::Lateness => s.deadlines,
-        Workload::Fanout => s.fetches,
+        Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => s.fetches,
         Workload::SpawnMany => s.spawns,
         Workload::YieldMany => s.yielders * s.yields_per_task,
         Workload::ChainedSpawn => s.chains * s.chain_length,

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use magpie_examples::fanout::duration::format_micros;
 use plotters::prelude::*;
 
 use crate::summary::{WorkloadSummary, BASELINE};
@@ -63,7 +64,8 @@ fn draw_ratio_panel<DB: DrawingBackend>(
         .filter(|v| *v > 0.0)
         .collect();
     let low = values.iter().copied().fold(1.0f64, f64::min) / 1.5;
-    let high = values.iter().copied().fold(1.0f64, f64::max) * 1.5;
+    // Headroom above the tallest bar for the legend (the scale is logarithmic).
+    let high = values.iter().copied().fold(1.0f64, f64::max) * 8.0;
     let groups = summaries.len().max(1);
     let mut chart = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 16))
@@ -156,7 +158,8 @@ pub fn draw_lateness_cdf(summary: &WorkloadSummary, path: &Path) -> Result<(), S
         .map_err(plot_error)?;
     chart
         .configure_mesh()
-        .x_desc("lateness (microseconds, log scale)")
+        .x_desc("lateness (log scale)")
+        .x_label_formatter(&|us| format_micros(*us as u64))
         .y_desc("fraction of tasks")
         .draw()
         .map_err(plot_error)?;

@@ -50,6 +50,10 @@ pub struct Cell {
     pub wall_ratio: Option<f64>,
     /// `peak_rss_kib / magpie's peak_rss_kib`.
     pub memory_ratio: Option<f64>,
+    /// `wall_s` minus the workload's ideal time, where it has one.
+    pub overhead_s: Option<f64>,
+    /// `overhead_s / magpie's overhead_s`.
+    pub overhead_ratio: Option<f64>,
     /// Why some runs failed (first reason), if any did.
     pub failure: Option<String>,
 }
@@ -59,8 +63,28 @@ pub struct Cell {
 pub struct WorkloadSummary {
     /// Workload name.
     pub workload: String,
+    /// The wall time a perfect runtime would need (timer workloads only), seconds.
+    pub ideal_s: Option<f64>,
     /// One cell per runtime, in the order asked for.
     pub cells: Vec<Cell>,
+}
+
+impl WorkloadSummary {
+    /// Records the workload's ideal time and derives each runtime's overhead over it.
+    pub fn set_ideal(&mut self, ideal_s: f64) {
+        self.ideal_s = Some(ideal_s);
+        for cell in &mut self.cells {
+            cell.overhead_s = cell.wall_s.map(|wall| wall - ideal_s);
+        }
+        let base = self
+            .cells
+            .iter()
+            .find(|c| c.runtime == BASELINE)
+            .and_then(|c| c.overhead_s);
+        for cell in &mut self.cells {
+            cell.overhead_ratio = ratio(cell.overhead_s, base);
+        }
+    }
 }
 
 /// The run whose wall time is the median (the lower middle one for an even count).
@@ -115,6 +139,8 @@ pub fn summarize(
                         lateness_cdf: middle.map(|o| o.lateness_cdf.clone()).unwrap_or_default(),
                         wall_ratio: None,
                         memory_ratio: None,
+                        overhead_s: None,
+                        overhead_ratio: None,
                         failure,
                     }
                 })
@@ -131,6 +157,7 @@ pub fn summarize(
             }
             WorkloadSummary {
                 workload: workload.clone(),
+                ideal_s: None,
                 cells,
             }
         })
@@ -152,8 +179,8 @@ fn or_dash(value: Option<String>) -> String {
 /// ratios to magpie, and lateness where recorded.
 pub fn markdown_table(summaries: &[WorkloadSummary]) -> String {
     let mut out = String::new();
-    out.push_str("| workload | runtime | runs | median wall | peak RSS | wall / magpie | memory / magpie | RSS after | lateness p50 / p99 / max (early) |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("| workload | runtime | runs | median wall | peak RSS | wall / magpie | overhead over ideal (/ magpie) | memory / magpie | RSS after | lateness p50 / p99 / max (early) |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     for summary in summaries {
         for cell in &summary.cells {
             if cell.runs == 0 {
@@ -163,7 +190,7 @@ pub fn markdown_table(summaries: &[WorkloadSummary]) -> String {
                     .unwrap_or_else(|| "not run".to_string());
                 let _ = writeln!(
                     out,
-                    "| {} | {} | 0 | {} | | | | | |",
+                    "| {} | {} | 0 | {} | | | | | | |",
                     summary.workload,
                     cell.runtime,
                     reason.replace('|', "/")
@@ -181,13 +208,17 @@ pub fn markdown_table(summaries: &[WorkloadSummary]) -> String {
             });
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 summary.workload,
                 cell.runtime,
                 cell.runs,
                 or_dash(cell.wall_s.map(format_seconds)),
                 or_dash(cell.peak_rss_kib.map(format_kib)),
                 or_dash(cell.wall_ratio.map(|r| format!("{r:.2}x"))),
+                or_dash(cell.overhead_s.map(|o| match cell.overhead_ratio {
+                    Some(r) => format!("{} ({r:.2}x)", format_seconds(o)),
+                    None => format_seconds(o),
+                })),
                 or_dash(cell.memory_ratio.map(|r| format!("{r:.2}x"))),
                 or_dash(cell.rss_after_kib.map(format_kib)),
                 or_dash(lateness),
@@ -306,9 +337,24 @@ mod tests {
             "{table}"
         );
         assert!(
-            table.contains("| w | magpie | 1 | 1.00 s | 0.1 MiB | 1.00x | 1.00x |"),
+            table.contains("| w | magpie | 1 | 1.00 s | 0.1 MiB | 1.00x | – | 1.00x |"),
             "{table}"
         );
+    }
+
+    #[test]
+    fn overhead_over_the_ideal_time() {
+        let records = vec![
+            run(0, "magpie", "w", 1.1, 100),
+            run(0, "tokio", "w", 1.3, 100),
+        ];
+        let mut summary = summarize(&records, &names(&["w"]), &names(&["magpie", "tokio"]));
+        summary[0].set_ideal(1.0);
+        let cells = &summary[0].cells;
+        assert!((cells[0].overhead_s.unwrap() - 0.1).abs() < 1e-9);
+        assert!((cells[1].overhead_ratio.unwrap() - 3.0).abs() < 1e-9);
+        let table = markdown_table(&summary);
+        assert!(table.contains("| 300.0 ms (3.00x) |"), "{table}");
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! - `sleep-gather`: 1,000,000 tasks each `sleep(1s)`, all joined;
 //! - `lateness`: 1,000,000 tasks each sleeping until its own deadline drawn uniformly in 0..100 ms
 //!   after it starts; every task's lateness is recorded;
-//! - `fanout`: 1,000,000 simulated fetches with a latency model (default `lognormal:200ms,0.5`), each
-//!   checksumming a 1 KiB response, all gathered (the `fanout` example's job);
+//! - `fanout`: 1,000,000 simulated fetches with a latency model (default `1s`, the `fanout` example's
+//!   default; `--fanout-latency` changes it), each checksumming a 1 KiB response, all gathered;
+//! - `fanout-uniform`, `fanout-lognormal`: the same with latencies uniform in 500 ms..1500 ms, and
+//!   heavy-tailed log-normal with median 200 ms and spread 0.5 (the ideal time is the largest draw);
 //! - `spawn-many`: 1,000,000 no-op spawns from inside the runtime, then all joined;
 //! - `yield-many`: 200 tasks x 10,000 `yield_now`;
 //! - `chained-spawn`: 200 chains, one after another, of 1,000 tasks each spawning the next;
@@ -27,8 +29,12 @@ pub enum Workload {
     SleepGather,
     /// 1M deadlines over 100 ms; lateness of each.
     Lateness,
-    /// The fan-out example's job.
+    /// The fan-out example's job with `--fanout-latency`.
     Fanout,
+    /// Fan-out with uniform latencies ([`UNIFORM_LATENCY`]).
+    FanoutUniform,
+    /// Fan-out with log-normal latencies ([`LOGNORMAL_LATENCY`]).
+    FanoutLognormal,
     /// 1M no-op spawns, joined.
     SpawnMany,
     /// 200 tasks x 10,000 yields.
@@ -43,10 +49,12 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 10] = [
         Workload::SleepGather,
         Workload::Lateness,
         Workload::Fanout,
+        Workload::FanoutUniform,
+        Workload::FanoutLognormal,
         Workload::SpawnMany,
         Workload::YieldMany,
         Workload::ChainedSpawn,
@@ -60,6 +68,8 @@ impl Workload {
             Workload::SleepGather => "sleep-gather",
             Workload::Lateness => "lateness",
             Workload::Fanout => "fanout",
+            Workload::FanoutUniform => "fanout-uniform",
+            Workload::FanoutLognormal => "fanout-lognormal",
             Workload::SpawnMany => "spawn-many",
             Workload::YieldMany => "yield-many",
             Workload::ChainedSpawn => "chained-spawn",
@@ -70,7 +80,15 @@ impl Workload {
 
     /// Whether each task's lateness is recorded (and plotted).
     pub fn records_lateness(self) -> bool {
-        matches!(self, Workload::Lateness | Workload::Fanout)
+        matches!(self, Workload::Lateness) || self.is_fanout()
+    }
+
+    /// Whether this is one of the fan-out workloads.
+    pub fn is_fanout(self) -> bool {
+        matches!(
+            self,
+            Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal
+        )
     }
 }
 
@@ -97,6 +115,12 @@ impl FromStr for Workload {
             })
     }
 }
+
+/// The latency model of `fanout-uniform`.
+pub const UNIFORM_LATENCY: &str = "uniform:500ms..1500ms";
+
+/// The latency model of `fanout-lognormal`.
+pub const LOGNORMAL_LATENCY: &str = "lognormal:200ms,0.5";
 
 /// Scales a full-size count, keeping it at least 1.
 pub fn scaled(full: u64, scale: f64) -> u64 {

@@ -13,7 +13,7 @@ fn params() -> JobParams {
     JobParams {
         sizes: Sizes::at_scale(SCALE),
         fanout_latency: "uniform:1ms..20ms".parse().unwrap(),
-        fanout_limit: Some(100),
+        fanout_limit: None,
         seed: 11,
     }
 }
@@ -58,6 +58,26 @@ fn every_workload_completes_on_every_rust_runtime() {
             let parsed = RunOutcome::from_worker_output(&outcome.to_json_line()).unwrap();
             assert_eq!(parsed, outcome);
         }
+    }
+}
+
+#[test]
+fn fanout_respects_the_concurrency_limit() {
+    // 1,000 fetches of exactly 5 ms, at most 100 in flight: ten rounds, so at least 50 ms.
+    let params = JobParams {
+        fanout_latency: "5ms".parse().unwrap(),
+        fanout_limit: Some(100),
+        ..params()
+    };
+    for runtime in RUST_RUNTIMES {
+        let outcome = run_in_process(runtime, Workload::Fanout, &params, SCALE, 2).unwrap();
+        assert!(outcome.is_complete());
+        assert!(
+            outcome.wall_s >= 0.050,
+            "{runtime} ran more than 100 at once: {}",
+            outcome.wall_s
+        );
+        assert_eq!(outcome.lateness.map(|l| l.early), Some(0));
     }
 }
 

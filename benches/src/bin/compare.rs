@@ -9,11 +9,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use magpie_benches::cli::CompareArgs;
 use magpie_benches::driver::{python_available, run_all};
-use magpie_benches::jobs::JobParams;
+use magpie_benches::jobs::ideal_time;
 use magpie_benches::plot::{draw_lateness_cdf, draw_ratios};
 use magpie_benches::summary::{markdown_table, summarize, BASELINE};
 use magpie_benches::worker::run_in_process;
-use magpie_benches::workload::{Sizes, Workload};
+use magpie_benches::workload::Workload;
 use magpie_examples::fanout::cli::one_line_error;
 
 fn main() -> ExitCode {
@@ -46,12 +46,7 @@ fn worker_mode(args: &CompareArgs, runtime: &str) -> Result<(), String> {
     let [workload] = args.workloads[..] else {
         return Err("--run needs exactly one --workloads entry".into());
     };
-    let params = JobParams {
-        sizes: Sizes::at_scale(args.scale),
-        fanout_latency: args.fanout_latency,
-        fanout_limit: args.fanout_limit,
-        seed: args.seed,
-    };
+    let params = args.job_params();
     let outcome = run_in_process(runtime, workload, &params, args.scale, args.worker_count())?;
     println!("{}", outcome.to_json_line());
     Ok(())
@@ -82,7 +77,12 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
     let runtimes = args.selected_runtimes();
     let started = std::time::SystemTime::now();
     let records = run_all(args);
-    let summaries = summarize(&records, &workloads, &runtimes);
+    let mut summaries = summarize(&records, &workloads, &runtimes);
+    for (summary, workload) in summaries.iter_mut().zip(args.selected_workloads()) {
+        if let Some(ideal) = ideal_time(workload, &args.job_params()) {
+            summary.set_ideal(ideal.as_secs_f64());
+        }
+    }
     let table = markdown_table(&summaries);
     let machine = serde_json::json!({
         "cpu": cpu_model(),
@@ -129,7 +129,13 @@ fn compare(args: &CompareArgs) -> Result<(), String> {
     if runtimes.iter().any(|r| r == BASELINE) && !peers.is_empty() {
         draw_ratios(&summaries, &peers, &args.out.join("ratios.svg"))?;
     }
-    let timer_summary = [Workload::Lateness, Workload::Fanout].iter().find_map(|w| {
+    let timer_summary = [
+        Workload::Lateness,
+        Workload::FanoutLognormal,
+        Workload::Fanout,
+    ]
+    .iter()
+    .find_map(|w| {
         summaries
             .iter()
             .find(|s| s.workload == w.name() && s.cells.iter().any(|c| !c.lateness_cdf.is_empty()))
