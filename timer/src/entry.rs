@@ -23,24 +23,24 @@
 use std::ptr::NonNull;
 use std::task::{Poll, Waker};
 
-use crate::sync::{AtomicPtr, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{AtomicPtr, AtomicU32, AtomicU64, Ordering, UnsafeCell};
 
 /// The entry is in one of the driver's inbox stacks (registration or cancellation); `inbox_next` belongs
 /// to that stack. Set by the owner when it pushes, cleared by the timer thread when it pops.
-pub(crate) const QUEUED: usize = 1 << 0;
+pub(crate) const QUEUED: u32 = 1 << 0;
 /// The deadline was reached and the timer thread took (or skipped) the waker. Set once, by the timer
 /// thread; the owner's poll returns `Ready` from then on.
-pub(crate) const FIRED: usize = 1 << 1;
+pub(crate) const FIRED: u32 = 1 << 1;
 /// The owner gave the entry up (dropped or reset its `Sleep`) before it fired. Set once, by the owner.
-pub(crate) const CANCELLED: usize = 1 << 2;
+pub(crate) const CANCELLED: u32 = 1 << 2;
 /// The owner is writing the waker cell. Set and cleared by the owner only; the timer thread never
 /// waits on it: if it fires while the bit is set it skips the wake and the owner sees `FIRED` on unlock.
-pub(crate) const WAKER_LOCK: usize = 1 << 3;
+pub(crate) const WAKER_LOCK: u32 = 1 << 3;
 /// The owner (a `Sleep`) still references the entry. Cleared by the owner when it lets go.
-pub(crate) const OWNER_REF: usize = 1 << 4;
+pub(crate) const OWNER_REF: u32 = 1 << 4;
 /// The timer thread references the entry (it is in an inbox stack or linked in the wheel, or being
 /// fired). Cleared by the timer thread when it is done with the entry.
-pub(crate) const TIMER_REF: usize = 1 << 5;
+pub(crate) const TIMER_REF: u32 = 1 << 5;
 
 /// Where an entry is linked in the wheel; meaningful to the timer thread only.
 #[derive(Debug)]
@@ -58,19 +58,29 @@ impl Links {
     pub(crate) const UNLINKED: u32 = u32::MAX;
 }
 
+/// The pointers of [`Links`], stored apart from `location` so that `location` can share a word with
+/// the 32-bit state (the entry is 56 bytes: one 64-byte malloc chunk).
+#[derive(Debug)]
+pub(crate) struct ListPointers {
+    prev: Option<NonNull<Entry>>,
+    next: Option<NonNull<Entry>>,
+}
+
 /// One registered timer. See the module doc for the ownership protocol.
 #[derive(Debug)]
 pub(crate) struct Entry {
     /// Bit set of the constants above.
-    state: AtomicUsize,
+    state: AtomicU32,
+    /// `Links::location`, owned by the timer thread.
+    location: UnsafeCell<u32>,
     /// Deadline in driver ticks (milliseconds since the driver's origin, rounded up).
     tick: AtomicU64,
     /// The waker of the owner's latest poll.
     waker: UnsafeCell<Option<Waker>>,
     /// Link of the inbox stack the entry is in.
     pub(crate) inbox_next: AtomicPtr<Entry>,
-    /// Wheel links, owned by the timer thread.
-    pub(crate) links: UnsafeCell<Links>,
+    /// Wheel list pointers, owned by the timer thread.
+    pointers: UnsafeCell<ListPointers>,
 }
 
 /// What the timer thread found when it popped an entry from an inbox stack.
@@ -99,17 +109,42 @@ impl Entry {
     /// registration stack by the caller.
     pub(crate) fn allocate(tick: u64, waker: Waker) -> NonNull<Entry> {
         let entry = Box::new(Entry {
-            state: AtomicUsize::new(OWNER_REF | TIMER_REF | QUEUED),
+            state: AtomicU32::new(OWNER_REF | TIMER_REF | QUEUED),
+            location: UnsafeCell::new(Links::UNLINKED),
             tick: AtomicU64::new(tick),
             waker: UnsafeCell::new(Some(waker)),
             inbox_next: AtomicPtr::new(std::ptr::null_mut()),
-            links: UnsafeCell::new(Links {
+            pointers: UnsafeCell::new(ListPointers {
                 prev: None,
                 next: None,
-                location: Links::UNLINKED,
             }),
         });
         NonNull::from(Box::leak(entry))
+    }
+
+    /// Runs `f` on the entry's wheel links (copied out and written back).
+    ///
+    /// # Safety
+    /// Timer thread only (the only user of the links), on a live entry.
+    pub(crate) unsafe fn with_links<R>(&self, f: impl FnOnce(&mut Links) -> R) -> R {
+        // SAFETY: per the contract, only the timer thread touches these two cells, and not
+        // reentrantly (the closure gets a copy), so the accesses cannot overlap.
+        unsafe {
+            self.pointers.with_mut(|pointers| {
+                self.location.with_mut(|location| {
+                    let mut links = Links {
+                        prev: (*pointers).prev,
+                        next: (*pointers).next,
+                        location: *location,
+                    };
+                    let result = f(&mut links);
+                    (*pointers).prev = links.prev;
+                    (*pointers).next = links.next;
+                    *location = links.location;
+                    result
+                })
+            })
+        }
     }
 
     /// The deadline tick. Relaxed: the owner wrote it before the push that handed the entry over.
@@ -370,4 +405,12 @@ fn futures_noop_waker() -> Waker {
         fn wake(self: std::sync::Arc<Self>) {}
     }
     Waker::from(std::sync::Arc::new(Noop))
+}
+
+#[cfg(all(test, not(loom), target_pointer_width = "64"))]
+#[test]
+fn entry_fits_one_64_byte_malloc_chunk() {
+    // glibc rounds a request up to (size + 8) in 16-byte steps: 56 bytes use one 64-byte chunk.
+    assert_eq!(std::mem::size_of::<Entry>(), 56);
+    assert!(std::mem::size_of::<crate::Sleep>() <= 32);
 }

@@ -72,9 +72,8 @@ impl std::fmt::Debug for Wheel {
 /// # Safety
 /// `entry` is alive and the caller is the timer thread (the only user of `links`).
 unsafe fn links<R>(entry: NonNull<Entry>, f: impl FnOnce(&mut Links) -> R) -> R {
-    // SAFETY: per the contract the entry is alive and only the timer thread touches `links`, so this
-    // exclusive borrow is unique for the duration of `f`.
-    unsafe { entry.as_ref().links.with_mut(|links| f(&mut *links)) }
+    // SAFETY: per the contract the entry is alive and we are the timer thread.
+    unsafe { entry.as_ref().with_links(f) }
 }
 
 impl Wheel {
