@@ -223,10 +223,11 @@ impl Core {
         self.wheel
             .advance(now, |entry| unsafe { fire(entry, batch, totals) });
         let fired = self.totals.fired - fired_before;
-        self.wake_batch();
         self.totals.ticks += 1;
         self.totals.pending = self.wheel.len() as u64;
+        // Published before waking, so a woken task already sees its own fire counted.
         shared.metrics.publish(&self.totals);
+        self.wake_batch();
         #[cfg(feature = "tracing")]
         tracing::trace!(
             now,
