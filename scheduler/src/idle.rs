@@ -61,6 +61,7 @@
 //! takes the mutex that the announcement takes afterwards).
 
 use crate::sync::{fence, AtomicBool, AtomicUsize, Mutex, Ordering, Unparker};
+use crossbeam_utils::CachePadded;
 
 /// Bits of `state` that hold the `searching` count (the low half of the word).
 const SEARCHING_BITS: u32 = usize::BITS / 2;
@@ -87,8 +88,9 @@ fn sleeping(state: usize) -> usize {
 /// without knowing the task type.
 pub(crate) struct Idle {
     /// `searching` and `sleeping` counts, packed (see the module doc). Changed with SeqCst RMWs; the
-    /// count of sleepers only changes under `sleepers`.
-    state: AtomicUsize,
+    /// count of sleepers only changes under `sleepers`. In its own cache line: it is written on every
+    /// search/sleep transition and must not evict the fields the workers read on every pick.
+    state: CachePadded<AtomicUsize>,
     /// Indexes of the workers that announced sleep and were not yet woken, most recent last.
     sleepers: Mutex<Vec<usize>>,
     /// Per worker: true while it is in `sleepers` (it may park). Written under `sleepers`; the worker
@@ -105,7 +107,7 @@ impl Idle {
     pub(crate) fn new(unparkers: Vec<Unparker>) -> Idle {
         let workers = unparkers.len();
         Idle {
-            state: AtomicUsize::new(0),
+            state: CachePadded::new(AtomicUsize::new(0)),
             sleepers: Mutex::new(Vec::with_capacity(workers)),
             parked: (0..workers).map(|_| AtomicBool::new(false)).collect(),
             unparkers: unparkers.into_boxed_slice(),
