@@ -14,6 +14,12 @@
 //! lost wake-up, and at most one unpark per parked period in the common case of later deadlines.
 //! (Fences rather than SeqCst accesses: loom models SeqCst accesses as AcqRel but fences exactly.)
 //!
+//! Absorbing registration storms. Registrations due after the thread's wake-up tick do not unpark it,
+//! so a burst of them would otherwise all be linked in one go right before the first of them is due,
+//! delaying that fire. Instead, a turn that found registrations comes back [`ABSORB_TICKS`] later:
+//! while registrations stream in the thread wakes at most every 5 ms and links them in small steps;
+//! once they stop it sleeps until its deadline again. This costs registrants nothing.
+//!
 //! Prompt reclamation of cancelled entries. Cancellations do not need the thread at once, but their
 //! memory must come back soon. Each cancellation bumps `cancel_count`; the first one of a batch unparks
 //! the thread, which then schedules a sweep [`SWEEP_TICKS`] later (one unpark per sweep period), and
@@ -46,6 +52,9 @@ pub(crate) const MAX_TICK: u64 = 1 << 62;
 pub(crate) const CANCEL_BATCH: usize = 4096;
 /// Longest time, in ticks, a cancelled entry waits for its sweep.
 pub(crate) const SWEEP_TICKS: u64 = 10;
+/// While registrations keep arriving, the timer thread returns at most this many ticks later to
+/// absorb them (so a registration storm is not applied in one burst at its first deadline).
+pub(crate) const ABSORB_TICKS: u64 = 5;
 /// Wakers woken between one pair of batch hooks.
 pub(crate) const WAKE_CHUNK: usize = 1024;
 
@@ -214,7 +223,7 @@ impl Core {
     /// cancellations, fires every deadline `<= now`, wakes the owners. Returns the tick to wake at next.
     pub(crate) fn turn(&mut self, shared: &Shared, now: u64) -> Option<u64> {
         let now = now.max(self.wheel.elapsed());
-        self.drain_registrations(shared);
+        let drained = self.drain_registrations(shared);
         self.maybe_sweep(shared, now);
         let batch = &mut self.batch;
         let fired_before = self.totals.fired;
@@ -237,20 +246,28 @@ impl Core {
         );
         #[cfg(not(feature = "tracing"))]
         let _ = fired;
-        let next = self.wheel.next_expiration().map(|e| e.tick);
-        match (next, self.sweep_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        // While registrations stream in, come back soon to absorb them in small steps instead of
+        // all at once at the first deadline.
+        let absorb_at = (drained > 0).then(|| now.saturating_add(ABSORB_TICKS));
+        [
+            self.wheel.next_expiration().map(|e| e.tick),
+            self.sweep_at,
+            absorb_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Takes the registration stack and links each live entry into the wheel (or fires it if due).
-    fn drain_registrations(&mut self, shared: &Shared) {
+    fn drain_registrations(&mut self, shared: &Shared) -> usize {
+        let mut drained = 0;
         // Acquire pairs with the pushers' release CAS: the entries' fields are visible.
         let mut cursor = shared
             .registrations
             .swap(std::ptr::null_mut(), Ordering::Acquire);
         while let Some(entry) = NonNull::new(cursor) {
+            drained += 1;
             // SAFETY: popped entries are alive (TIMER_REF); read the link before `dequeue` lets the
             // owner push the entry again. Relaxed: ordered by the swap above.
             cursor = unsafe { entry.as_ref() }.inbox_next.load(Ordering::Relaxed);
@@ -266,6 +283,7 @@ impl Core {
                 Dequeued::Cancelled => self.discard(entry),
             }
         }
+        drained
     }
 
     /// Unlinks (if needed) and releases an entry whose owner cancelled it.
