@@ -97,3 +97,42 @@ fn registration_races_parking() {
         timer.cancel(&driver);
     });
 }
+
+#[test]
+fn cancellation_is_reclaimed_before_the_deadline() {
+    // The timer thread sleeps "until the deadline" (modelled as an untimed park) unless something
+    // earlier is scheduled (modelled by jumping the virtual clock). A cancellation must get the entry
+    // reclaimed before the clock reaches the cancelled timer's deadline: through an unpark, or
+    // through a sweep the thread scheduled itself.
+    const DEADLINE: u64 = 1000;
+    loom::model(|| {
+        let (driver, mut timer_thread) = Driver::new();
+        let driver = Arc::new(driver);
+        let (counter, waker) = CountingWaker::new();
+        let mut timer = Timer::new();
+        assert!(timer
+            .poll(&driver, DEADLINE, &mut Context::from_waker(&waker))
+            .is_pending());
+        timer_thread.turn(&driver, 1);
+
+        let d = driver.clone();
+        let handle = thread::spawn(move || {
+            let mut now = 1;
+            for _ in 0..8 {
+                let next = timer_thread.turn(&d, now);
+                if d.metrics().cancelled == 1 {
+                    return;
+                }
+                match next {
+                    Some(tick) if tick < DEADLINE => now = tick,
+                    _ => timer_thread.park(&d, next),
+                }
+            }
+            panic!("the cancelled entry was not reclaimed: {:?}", d.metrics());
+        });
+        timer.cancel(&driver);
+        handle.join().unwrap();
+        assert_eq!(driver.metrics().pending, 0);
+        assert_eq!(counter.count(), 0);
+    });
+}
