@@ -9,6 +9,8 @@ mod error;
 mod id;
 mod join;
 mod join_set;
+#[cfg(all(test, loom))]
+mod loom_models;
 pub(crate) mod list;
 pub(crate) mod raw;
 pub(crate) mod state;

@@ -1,0 +1,574 @@
+//! Loom models of the task state machine ([`super::state`]).
+//!
+//! Each model drives the real `State` transitions from loom threads in the order `raw.rs`,
+//! `waker.rs`, `join.rs` and the runtime's shutdown call them, around a small stand-in for the rest
+//! of the task: the stage (future, output) and the join-waker slot are loom `UnsafeCell`s, the
+//! scheduler's queue is a counter of queued runs, and the owned-task list is a loom `Mutex<bool>`.
+//! Loom then explores every interleaving (up to `LOOM_MAX_PREEMPTIONS`) and checks:
+//!
+//! - **one queued run at most**: submitting a run while one is queued fails an assertion;
+//! - **never two pollers**: the stage is a loom `UnsafeCell`, so two threads touching the future
+//!   without a happens-before edge (a double poll, or a poll racing the drop at completion) is a
+//!   causality violation that loom reports;
+//! - **the output owned by exactly one side**: reading it (the handle) and dropping it (the runtime
+//!   at completion, or the handle's drop) go through the same cell and are counted: exactly once;
+//! - **the last reference released exactly once**: "freeing" marks the stage and the join-waker slot
+//!   as freed (any later touch fails), and a second free fails an assertion;
+//! - **no lost wake**: the future completes once it has seen every wake's signal (a `Relaxed`
+//!   counter, so only the state word's orderings make it visible); after the threads finish, the
+//!   queue is drained, and a task that was signalled and not aborted must be complete. A join
+//!   handle that saw `Pending` must have been woken.
+//!
+//! Run them with (about a minute on 2 cores; raise `LOOM_MAX_PREEMPTIONS` to 3 to search deeper,
+//! which takes far longer):
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom -C debug-assertions" LOOM_MAX_PREEMPTIONS=2 \
+//!     cargo test -p magpie --release --lib loom_models
+//! ```
+
+use loom::cell::UnsafeCell;
+use loom::sync::atomic::AtomicUsize;
+use loom::sync::atomic::Ordering::{Relaxed, SeqCst};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+use super::state::{
+    IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER,
+};
+
+/// The value the modelled future returns.
+const OUTPUT: u32 = 7;
+
+/// What the task's output is: the value, or `Err(())` when it was cancelled.
+type Output = Result<u32, ()>;
+
+/// The future's life, as `raw.rs`'s `Stage`, plus the counts the models assert on.
+#[derive(Debug)]
+struct Stage {
+    value: StageValue,
+    /// Times the future was dropped (polled to completion or cancelled).
+    futures_dropped: usize,
+    /// Times the output was consumed: read by the handle or dropped by whoever owned it.
+    outputs_consumed: usize,
+    /// The last reference was released: nothing may touch the task any more.
+    freed: bool,
+}
+
+#[derive(Debug, PartialEq)]
+enum StageValue {
+    Running,
+    Finished(Output),
+    Taken,
+}
+
+/// The join-waker slot, with counts of what happened to the wakers stored in it.
+#[derive(Debug, Default)]
+struct JoinSlot {
+    waker: bool,
+    wakes: usize,
+    drops: usize,
+    freed: bool,
+}
+
+/// The modelled task: the real state word around stand-ins for the rest.
+struct Task {
+    state: State,
+    stage: UnsafeCell<Stage>,
+    join_waker: UnsafeCell<JoinSlot>,
+    /// Runs queued for this task in the modelled scheduler.
+    queued: AtomicUsize,
+    /// Whether the runtime's owned-task list still holds the task (and its reference).
+    listed: Mutex<bool>,
+    /// Wake signals sent so far. `Relaxed`: only the state word may order it with the poll.
+    signals: AtomicUsize,
+    /// Signals the future needs before it returns `Ready`.
+    needed: usize,
+}
+
+impl Task {
+    /// A freshly spawned task: one queued run, listed, with a join handle.
+    fn spawn(needed: usize) -> (Arc<Task>, Handle) {
+        let task = Arc::new(Task {
+            state: State::new(INITIAL),
+            stage: UnsafeCell::new(Stage {
+                value: StageValue::Running,
+                futures_dropped: 0,
+                outputs_consumed: 0,
+                freed: false,
+            }),
+            join_waker: UnsafeCell::new(JoinSlot::default()),
+            queued: AtomicUsize::new(1),
+            listed: Mutex::new(true),
+            signals: AtomicUsize::new(0),
+            needed,
+        });
+        let handle = Handle(Arc::clone(&task));
+        (task, handle)
+    }
+
+    /// `raw::submit` into the modelled queue.
+    fn submit(&self) {
+        let before = self.queued.fetch_add(1, SeqCst);
+        assert_eq!(before, 0, "a second run was queued for one task");
+    }
+
+    /// A worker pops the queued run, if any, and runs it (`Runnable::run`).
+    #[must_use = "whether a run was queued"]
+    fn run_queued(&self) -> bool {
+        if self.queued.compare_exchange(1, 0, SeqCst, SeqCst).is_err() {
+            return false;
+        }
+        self.run();
+        true
+    }
+
+    /// `raw::run`, holding the dequeued reference.
+    fn run(&self) {
+        match self.state.transition_to_running() {
+            RunAction::Poll => {}
+            RunAction::Cancel => return self.complete(Err(())),
+            RunAction::Done => return self.release(),
+        }
+        let ready = self.stage.with_mut(|stage| {
+            // SAFETY: loom checks that no other thread touches the stage concurrently; `RUNNING`
+            // is what should make this access exclusive.
+            let stage = unsafe { &mut *stage };
+            assert!(!stage.freed, "polled a freed task");
+            assert_eq!(stage.value, StageValue::Running, "polled after completion");
+            self.signals.load(Relaxed) >= self.needed
+        });
+        if ready {
+            return self.complete(Ok(OUTPUT));
+        }
+        match self.state.transition_to_idle() {
+            IdleAction::Idle => {}
+            IdleAction::Reschedule => self.submit(),
+            IdleAction::Cancel => self.complete(Err(())),
+        }
+    }
+
+    /// `raw::complete`: the caller holds `RUNNING` and one reference.
+    fn complete(&self, output: Output) {
+        self.stage.with_mut(|stage| {
+            // SAFETY: exclusive while RUNNING; loom checks it.
+            let stage = unsafe { &mut *stage };
+            assert_eq!(stage.value, StageValue::Running);
+            stage.futures_dropped += 1;
+            stage.value = StageValue::Finished(output);
+        });
+        let prev = self.state.transition_to_complete();
+        if !prev.has(JOIN_INTEREST) {
+            let _ = self.consume_output();
+        } else if prev.has(JOIN_WAKER) {
+            self.join_waker.with_mut(|slot| {
+                // SAFETY: JOIN_WAKER at COMPLETE gives the slot to this side; loom checks it.
+                let slot = unsafe { &mut *slot };
+                assert!(slot.waker, "JOIN_WAKER set with an empty slot");
+                slot.waker = false;
+                slot.wakes += 1;
+            });
+        }
+        let was_listed = std::mem::replace(&mut *self.listed.lock().unwrap(), false);
+        let last = if was_listed {
+            self.state.ref_dec_twice()
+        } else {
+            self.state.ref_dec()
+        };
+        if last {
+            self.dealloc();
+        }
+    }
+
+    /// Drops (or reads) the finished output: only its single owner may.
+    fn consume_output(&self) -> Output {
+        self.stage.with_mut(|stage| {
+            // SAFETY: the caller owns the output; loom checks it.
+            let stage = unsafe { &mut *stage };
+            assert!(!stage.freed, "output touched after free");
+            stage.outputs_consumed += 1;
+            match std::mem::replace(&mut stage.value, StageValue::Taken) {
+                StageValue::Finished(output) => output,
+                other => panic!("output consumed twice or too early: {other:?}"),
+            }
+        })
+    }
+
+    /// `raw::release`.
+    fn release(&self) {
+        if self.state.ref_dec() {
+            self.dealloc();
+        }
+    }
+
+    /// `raw::apply`.
+    fn apply(&self, action: WakeAction) {
+        match action {
+            WakeAction::None => {}
+            WakeAction::Submit => self.submit(),
+            WakeAction::Dealloc => self.dealloc(),
+        }
+    }
+
+    /// The last reference is gone: "free" the cell by marking everything in it.
+    fn dealloc(&self) {
+        assert_eq!(self.state.load().refs(), 0, "freed with references left");
+        self.stage.with_mut(|stage| {
+            // SAFETY: nobody else holds a reference; loom checks it.
+            let stage = unsafe { &mut *stage };
+            assert!(!stage.freed, "the last reference was released twice");
+            stage.freed = true;
+        });
+        self.join_waker.with_mut(|slot| {
+            // SAFETY: as above.
+            let slot = unsafe { &mut *slot };
+            assert!(!slot.freed);
+            slot.freed = true;
+        });
+    }
+
+    /// A waker (one reference), as `waker::clone` makes it.
+    fn waker(task: &Arc<Task>) -> TaskWaker {
+        task.state.ref_inc();
+        TaskWaker(Some(Arc::clone(task)))
+    }
+
+    /// Sends one wake signal: what a waker's owner does before waking.
+    fn signal(&self) {
+        self.signals.fetch_add(1, Relaxed);
+    }
+
+    /// Runtime shutdown for this task: drain it from the list, claim and cancel it if idle.
+    fn shutdown(&self) {
+        let listed = std::mem::replace(&mut *self.listed.lock().unwrap(), false);
+        if !listed {
+            return;
+        }
+        if self.state.transition_to_shutdown() {
+            // `raw::shutdown`: a reference for the completion, which consumes one.
+            self.state.ref_inc();
+            self.complete(Err(()));
+        }
+        self.release();
+    }
+
+    /// After the model's threads finished: run what is queued until nothing is.
+    fn drain(&self) {
+        while self.run_queued() {}
+    }
+
+    /// The final checks, once every reference is gone.
+    fn assert_freed(&self, futures_dropped: usize) {
+        self.stage.with(|stage| {
+            // SAFETY: every thread has finished.
+            let stage = unsafe { &*stage };
+            assert!(stage.freed, "a reference was leaked");
+            assert_eq!(stage.futures_dropped, futures_dropped);
+            assert_eq!(stage.outputs_consumed, futures_dropped);
+        });
+        self.join_waker.with(|slot| {
+            // SAFETY: every thread has finished.
+            let slot = unsafe { &*slot };
+            assert!(!slot.waker, "a join waker was leaked");
+        });
+    }
+
+    fn is_complete(&self) -> bool {
+        self.state.load().has(COMPLETE)
+    }
+}
+
+/// A `Waker` of the task (`waker.rs`): owns one reference (until `wake` consumes it).
+struct TaskWaker(Option<Arc<Task>>);
+
+impl TaskWaker {
+    /// `waker::wake`: the waker's reference becomes the queued one, or is released.
+    fn wake(mut self) {
+        let task = self.0.take().expect("a waker is woken once");
+        let action = task.state.transition_to_notified_by_val();
+        task.apply(action);
+    }
+
+    /// `waker::wake_by_ref`.
+    fn wake_by_ref(&self) {
+        let task = self.0.as_ref().expect("not consumed");
+        let action = task.state.transition_to_notified_by_ref();
+        task.apply(action);
+    }
+}
+
+impl Drop for TaskWaker {
+    /// `waker::drop_waker`.
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.release();
+        }
+    }
+}
+
+/// The `JoinHandle` (`join.rs` and `raw::try_read_output` / `drop_join_handle`).
+struct Handle(Arc<Task>);
+
+impl Handle {
+    /// `JoinHandle::poll`: the output if complete, else registers a (modelled) waker.
+    fn poll(&self) -> Option<Output> {
+        let task = &self.0;
+        let snapshot = task.state.load();
+        if !snapshot.has(COMPLETE) && !self.register_join_waker(snapshot.has(JOIN_WAKER)) {
+            return None;
+        }
+        Some(task.consume_output())
+    }
+
+    /// `raw::register_join_waker`: `true` if the task completed meanwhile.
+    fn register_join_waker(&self, waker_set: bool) -> bool {
+        let task = &self.0;
+        if waker_set && task.state.unset_join_waker().is_err() {
+            return true;
+        }
+        task.join_waker.with_mut(|slot| {
+            // SAFETY: JOIN_WAKER clear before completion: the slot is the handle's.
+            let slot = unsafe { &mut *slot };
+            if slot.waker {
+                slot.drops += 1;
+            }
+            slot.waker = true;
+        });
+        if task.state.set_join_waker().is_err() {
+            task.join_waker.with_mut(|slot| {
+                // SAFETY: completed with JOIN_WAKER clear: the slot stays the handle's.
+                let slot = unsafe { &mut *slot };
+                slot.waker = false;
+                slot.drops += 1;
+            });
+            return true;
+        }
+        false
+    }
+
+    /// `JoinHandle::abort`.
+    fn abort(&self) {
+        let action = self.0.state.transition_to_cancelled();
+        self.0.apply(action);
+    }
+
+    /// Whether the completion woke the waker this handle registered.
+    fn join_wakes(&self) -> usize {
+        // SAFETY: called only after every thread finished.
+        self.0.join_waker.with(|slot| unsafe { (*slot).wakes })
+    }
+}
+
+impl Drop for Handle {
+    /// `raw::drop_join_handle`.
+    fn drop(&mut self) {
+        let task = &self.0;
+        let prev = task.state.transition_to_join_handle_dropped();
+        if prev.has(COMPLETE) {
+            if task.stage.with(|stage| {
+                // SAFETY: after COMPLETE with JOIN_INTEREST, the stage is the handle's.
+                matches!(unsafe { &(*stage).value }, StageValue::Finished(_))
+            }) {
+                let _ = task.consume_output();
+            }
+        } else if prev.has(JOIN_WAKER) {
+            task.join_waker.with_mut(|slot| {
+                // SAFETY: the transition took the slot back before completion.
+                let slot = unsafe { &mut *slot };
+                assert!(slot.waker);
+                slot.waker = false;
+                slot.drops += 1;
+            });
+        }
+        task.release();
+    }
+}
+
+/// Runs the first poll on the model's main thread: the future hands out a waker and stays pending.
+fn spawn_and_poll_once(needed: usize) -> (Arc<Task>, Handle) {
+    let (task, handle) = Task::spawn(needed);
+    assert!(task.run_queued());
+    assert!(!task.is_complete());
+    (task, handle)
+}
+
+/// A wake lands before, during or after the poll it asks for; the task completes either way.
+#[test]
+fn woken_while_running() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(1);
+        let waker = Task::waker(&task);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        task.signal();
+        waker.wake();
+        worker.join().unwrap();
+        task.drain();
+        assert_eq!(handle.poll(), Some(Ok(OUTPUT)), "lost wake");
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// Two threads wake an idle task at once (one by value, one by reference) while a third runs it: it
+/// is queued once and sees both signals. A wake of an already scheduled task that skipped its
+/// release RMW (tokio #7589) fails here as a lost wake.
+#[test]
+fn woken_concurrently_from_two_threads() {
+    loom::model(|| {
+        let (task, handle) = spawn_and_poll_once(2);
+        let by_value = Task::waker(&task);
+        let by_ref = Task::waker(&task);
+        let first = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                task.signal();
+                by_value.wake();
+            })
+        };
+        let second = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                task.signal();
+                by_ref.wake_by_ref();
+                drop(by_ref);
+            })
+        };
+        // The model's main thread is the worker: it synchronizes with the wakers only through the
+        // queue and the state word (the joins below come after its run).
+        let _ = task.run_queued();
+        first.join().unwrap();
+        second.join().unwrap();
+        task.drain();
+        assert_eq!(handle.poll(), Some(Ok(OUTPUT)), "lost wake");
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// `abort` races the poll that completes the task: the handle sees the output or a cancellation,
+/// and the future and the output are each dropped exactly once.
+#[test]
+fn aborted_while_completing() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(0);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        handle.abort();
+        worker.join().unwrap();
+        task.drain();
+        let output = handle.poll().expect("complete after the queue drained");
+        assert!(output == Ok(OUTPUT) || output == Err(()), "{output:?}");
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// `abort` races a wake of an idle task: one queued run at most, one drop of the future.
+#[test]
+fn aborted_while_being_woken() {
+    loom::model(|| {
+        let (task, handle) = spawn_and_poll_once(1);
+        let waker = Task::waker(&task);
+        let waking = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                task.signal();
+                waker.wake();
+                let _ = task.run_queued();
+            })
+        };
+        handle.abort();
+        waking.join().unwrap();
+        task.drain();
+        let output = handle.poll().expect("complete after the queue drained");
+        assert!(output == Ok(OUTPUT) || output == Err(()), "{output:?}");
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// The `JoinHandle`, with a waker registered, is dropped while the task completes: the output is
+/// dropped by exactly one side, and the join waker is either woken or dropped, once.
+#[test]
+fn join_handle_dropped_while_completing() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(0);
+        assert_eq!(handle.poll(), None);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        drop(handle);
+        worker.join().unwrap();
+        task.drain();
+        task.join_waker.with(|slot| {
+            // SAFETY: every thread has finished.
+            let slot = unsafe { &*slot };
+            assert_eq!(slot.wakes + slot.drops, 1, "{slot:?}");
+        });
+        task.assert_freed(1);
+    });
+}
+
+/// The handle registers its waker while the task completes: if it saw `Pending`, it is woken.
+#[test]
+fn join_waker_registered_while_completing() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(0);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        let first = handle.poll();
+        worker.join().unwrap();
+        task.drain();
+        match first {
+            Some(output) => assert_eq!(output, Ok(OUTPUT)),
+            None => {
+                assert_eq!(handle.join_wakes(), 1, "lost join wake");
+                assert_eq!(handle.poll(), Some(Ok(OUTPUT)));
+            }
+        }
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// Runtime shutdown races a wake and a worker's run: the future is dropped exactly once, by
+/// whichever side claimed it, and every reference is released once.
+#[test]
+fn shutdown_racing_a_wake_and_a_run() {
+    loom::model(|| {
+        let (task, handle) = spawn_and_poll_once(1);
+        let waker = Task::waker(&task);
+        let waking = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                task.signal();
+                waker.wake();
+                let _ = task.run_queued();
+            })
+        };
+        task.shutdown();
+        waking.join().unwrap();
+        task.drain();
+        assert!(task.is_complete());
+        let output = handle.poll().expect("complete");
+        assert!(output == Ok(OUTPUT) || output == Err(()), "{output:?}");
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
