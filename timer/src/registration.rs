@@ -44,7 +44,9 @@ impl Registration {
     }
 
     /// Polls for the deadline `tick`: registers on the first call (reusing a released entry if there is
-    /// one), afterwards asks the entry whether it fired.
+    /// one), afterwards asks the entry whether it fired. (`Sleep` inlines this to skip the clock
+    /// read when armed; tests and loom models use it directly.)
+    #[cfg(any(test, loom))]
     pub(crate) fn poll_fired(
         &mut self,
         shared: &Shared,
@@ -52,10 +54,23 @@ impl Registration {
         cx: &mut Context<'_>,
     ) -> Poll<()> {
         if self.armed {
-            let entry = self.entry.expect("an armed registration has an entry");
-            // SAFETY: we hold the owner reference and are the only owner (`&mut self`).
-            return unsafe { Entry::poll_by_owner(entry, cx.waker()) };
+            return self.poll_armed(cx);
         }
+        self.register(shared, tick, cx);
+        Poll::Pending
+    }
+
+    /// Polls an armed registration: `Ready` once the timer fired.
+    pub(crate) fn poll_armed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let entry = self.entry.expect("an armed registration has an entry");
+        debug_assert!(self.armed);
+        // SAFETY: we hold the owner reference and are the only owner (`&mut self`).
+        unsafe { Entry::poll_by_owner(entry, cx.waker()) }
+    }
+
+    /// Registers for the deadline `tick`, reusing a released entry if there is one.
+    pub(crate) fn register(&mut self, shared: &Shared, tick: u64, cx: &mut Context<'_>) {
+        debug_assert!(!self.armed);
         let entry = match self.entry {
             Some(entry) => {
                 // SAFETY: an unarmed entry was released by the timer (module invariant) and is ours.
@@ -67,7 +82,6 @@ impl Registration {
         self.entry = Some(entry);
         self.armed = true;
         shared.push_registration(entry, tick);
-        Poll::Pending
     }
 
     /// True if the armed entry has fired.

@@ -87,7 +87,7 @@ impl Sleep {
     }
 
     /// Changes the deadline, whether or not this sleep has completed; the next poll waits for the new
-    /// deadline. A pending registration is withdrawn; if the timer already fired, its allocation is
+    /// deadline (the new registration is made by that poll, with that poll's waker). A pending registration is withdrawn; if the timer already fired, its allocation is
     /// reused, so resetting in a loop (as [`Interval`](crate::Interval) does) does not allocate.
     ///
     /// ```
@@ -115,12 +115,16 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // SAFETY: as in `reset`: no field is moved out and the address is not relied upon.
         let this = unsafe { self.get_unchecked_mut() };
-        if !this.registration.is_armed() && Instant::now() >= this.deadline {
+        if this.registration.is_armed() {
+            return this.registration.poll_armed(cx);
+        }
+        if Instant::now() >= this.deadline {
             return Poll::Ready(());
         }
         let shared = global::shared();
-        let tick = shared.tick_for(this.deadline);
-        this.registration.poll_fired(shared, tick, cx)
+        this.registration
+            .register(shared, shared.tick_for(this.deadline), cx);
+        Poll::Pending
     }
 }
 
