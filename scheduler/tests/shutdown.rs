@@ -21,8 +21,7 @@ fn counted_pool(workers: usize) -> Pool<Counted> {
 fn shutdown_drops_every_queued_task_exactly_once() {
     let _watchdog = watchdog(60);
     let workers = 2;
-    let per_blocker = 100;
-    let late = 1000;
+    let (per_blocker, late) = if cfg!(miri) { (10, 20) } else { (100, 1000) };
     // ids: 0..workers blockers, then per_blocker local + 1 next-slot task per blocker, then late ones.
     let local_base = workers;
     let late_base = local_base + workers * (per_blocker + 1);
