@@ -3,7 +3,7 @@
 //!
 //! Hand-off. Owners never touch the wheel. A new registration is pushed onto a lock-free Treiber stack
 //! (`registrations`); a cancellation of an entry that sits in the wheel is pushed onto a second stack
-//! (`cancellations`). The timer thread takes a whole stack with one `swap` and applies it. Entries carry
+//! (`cancels`). The timer thread takes a whole stack with one `swap` and applies it. Entries carry
 //! their own stack link, so a push allocates nothing.
 //!
 //! Waking the timer thread. While it runs, the thread publishes `sleeping_until = AWAKE` (0) and
@@ -21,7 +21,7 @@
 //! once they stop it sleeps until its deadline again. This costs registrants nothing.
 //!
 //! Prompt reclamation of cancelled entries. Cancellations do not need the thread at once, but their
-//! memory must come back soon. Each cancellation bumps `cancel_count`; the first one of a batch unparks
+//! memory must come back soon. Each cancellation bumps a counter; the first one of a batch unparks
 //! the thread, which then schedules a sweep [`SWEEP_TICKS`] later (one unpark per sweep period), and
 //! every [`CANCEL_BATCH`]-th one unparks it to sweep at once. So at most about one batch or one sweep
 //! period of cancelled entries is ever waiting.
@@ -35,6 +35,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::task::Waker;
 use std::time::{Duration, Instant};
+
+use crossbeam_utils::CachePadded;
 
 use crate::entry::{Cancel, Dequeued, Entry, Fired};
 use crate::hooks;
@@ -63,20 +65,28 @@ pub(crate) const WAKE_CHUNK: usize = 1024;
 pub(crate) struct Shared {
     /// Tick 0: deadlines are milliseconds since this instant, rounded up.
     origin: Instant,
-    /// Treiber stack of new registrations.
-    registrations: AtomicPtr<Entry>,
-    /// Treiber stack of cancelled entries that are linked in the wheel.
-    cancellations: AtomicPtr<Entry>,
-    /// Cancellations since the last sweep.
-    cancel_count: AtomicUsize,
-    /// The timer thread has scheduled a sweep (cancellations need not unpark it).
-    sweep_armed: AtomicBool,
+    /// Treiber stack of new registrations (its own cache line: every registrant CASes it).
+    registrations: CachePadded<AtomicPtr<Entry>>,
+    /// Where cancellations go (its own cache line: every cancelling owner writes it).
+    cancels: CachePadded<CancelInbox>,
     /// Tick the parked timer thread will wake at ([`AWAKE`] while it runs, [`NEVER`] if no deadline).
-    sleeping_until: AtomicU64,
+    /// Read by every registrant, written twice per turn: kept off the registrants' written lines.
+    sleeping_until: CachePadded<AtomicU64>,
     /// Wakes the timer thread.
     unparker: Unparker,
     /// Counters published by the timer thread.
     metrics: MetricsCells,
+}
+
+/// The cancellation side of the hand-off.
+#[derive(Debug)]
+struct CancelInbox {
+    /// Treiber stack of cancelled entries that are linked in the wheel.
+    stack: AtomicPtr<Entry>,
+    /// Cancellations since the last sweep.
+    count: AtomicUsize,
+    /// The timer thread has scheduled a sweep (cancellations need not unpark it).
+    sweep_armed: AtomicBool,
 }
 
 impl Shared {
@@ -84,11 +94,13 @@ impl Shared {
     pub(crate) fn new(origin: Instant, unparker: Unparker) -> Self {
         Shared {
             origin,
-            registrations: AtomicPtr::new(std::ptr::null_mut()),
-            cancellations: AtomicPtr::new(std::ptr::null_mut()),
-            cancel_count: AtomicUsize::new(0),
-            sweep_armed: AtomicBool::new(false),
-            sleeping_until: AtomicU64::new(AWAKE),
+            registrations: CachePadded::new(AtomicPtr::new(std::ptr::null_mut())),
+            cancels: CachePadded::new(CancelInbox {
+                stack: AtomicPtr::new(std::ptr::null_mut()),
+                count: AtomicUsize::new(0),
+                sweep_armed: AtomicBool::new(false),
+            }),
+            sleeping_until: CachePadded::new(AtomicU64::new(AWAKE)),
             unparker,
             metrics: MetricsCells::default(),
         }
@@ -134,16 +146,18 @@ impl Shared {
     /// The owner gave up an entry; finishes the hand-off [`Entry::cancel_by_owner`] asked for.
     pub(crate) fn cancelled(&self, entry: NonNull<Entry>, action: Cancel) {
         match action {
-            Cancel::Push => push(&self.cancellations, entry),
+            Cancel::Push => push(&self.cancels.stack, entry),
             Cancel::Note => {}
             Cancel::Nothing => return,
         }
         // AcqRel: our push happens before the sweep's swap of the count that sees this increment;
         // Acquire pairs with that swap (AcqRel), which the timer did after clearing `sweep_armed`, so
         // a count of 1 after a sweep sees the flag clear and unparks.
-        let count = self.cancel_count.fetch_add(1, Ordering::AcqRel) + 1;
-        // Relaxed: ordered by the RMW chain on `cancel_count` above.
-        if count % CANCEL_BATCH == 0 || (count == 1 && !self.sweep_armed.load(Ordering::Relaxed)) {
+        let count = self.cancels.count.fetch_add(1, Ordering::AcqRel) + 1;
+        // Relaxed: ordered by the RMW chain on the counter above.
+        if count % CANCEL_BATCH == 0
+            || (count == 1 && !self.cancels.sweep_armed.load(Ordering::Relaxed))
+        {
             self.unparker.unpark();
         }
     }
@@ -302,17 +316,18 @@ impl Core {
     /// schedules a sweep if cancellations are waiting.
     fn maybe_sweep(&mut self, shared: &Shared, now: u64) {
         // Relaxed: only a hint; the sweep itself synchronises through the swaps below.
-        let waiting = shared.cancel_count.load(Ordering::Relaxed);
+        let waiting = shared.cancels.count.load(Ordering::Relaxed);
         let due = self.sweep_at.is_some_and(|at| now >= at);
         if waiting >= CANCEL_BATCH || due {
             self.sweep_at = None;
             // Relaxed store, then AcqRel swap: a cancellation whose increment follows the swap acquires
             // it and so sees the flag clear (see `Shared::cancelled`).
-            shared.sweep_armed.store(false, Ordering::Relaxed);
-            shared.cancel_count.swap(0, Ordering::AcqRel);
+            shared.cancels.sweep_armed.store(false, Ordering::Relaxed);
+            shared.cancels.count.swap(0, Ordering::AcqRel);
             // Acquire pairs with the pushers' release CAS.
             let mut cursor = shared
-                .cancellations
+                .cancels
+                .stack
                 .swap(std::ptr::null_mut(), Ordering::Acquire);
             while let Some(entry) = NonNull::new(cursor) {
                 // SAFETY: popped entries are alive (TIMER_REF). Relaxed: ordered by the swap.
@@ -326,7 +341,7 @@ impl Core {
         } else if waiting > 0 && self.sweep_at.is_none() {
             self.sweep_at = Some(now.saturating_add(SWEEP_TICKS));
             // Relaxed: only saves cancellations an unpark; a stale `false` costs one spurious unpark.
-            shared.sweep_armed.store(true, Ordering::Relaxed);
+            shared.cancels.sweep_armed.store(true, Ordering::Relaxed);
         }
     }
 
