@@ -52,9 +52,12 @@
 //! unpark), so a stale parker token (left by a [`Idle::cancel_sleep`] that raced a waker) only costs one
 //! extra loop, never a missed wake.
 //!
-//! Local pushes (a worker scheduling onto its own queue) only do a SeqCst load of `state`, without the
-//! fence: that worker will run the task itself after its current `run`, so waking a sibling there is an
-//! optimisation for spreading work, not a correctness requirement.
+//! Local pushes (a worker scheduling onto its own queue) follow rule 1 too: push, `fence(SeqCst)`,
+//! one load of `state`. The fence is a local barrier (no write to a shared cache line, unlike an RMW)
+//! and makes the argument above cover sibling queues as well: a sleeper's re-check looks at every
+//! sibling's queue, so a task pushed by a worker whose current `run` then blocks (waiting, say, for
+//! that very task) is still taken by a sibling instead of being stranded (async-executor #104).
+//! `schedule_yield` wakes nobody: the yielding task returns right away, so its worker gets to it.
 //!
 //! Shutdown clears every `parked` flag and unparks everyone ([`Idle::wake_all`]); a worker that
 //! announces after that sees the shutdown flag in its re-check (the flag is set before the wake-all

@@ -132,7 +132,9 @@ impl<T: Runnable> WorkerContext<T> {
     /// `Shared::schedule` on this worker: back of the local queue, then maybe wake a sibling.
     pub(crate) fn push_local(&self, task: T) {
         self.local.push(task);
-        // One SeqCst load on the fast path; see `idle.rs` ("Local pushes").
+        // A fence and one load of the idle counters on the fast path (no write to a shared line);
+        // see `idle.rs`, "Local pushes".
+        fence(Ordering::SeqCst);
         self.shared.idle.wake_one_if_needed();
     }
 

@@ -84,3 +84,27 @@ fn last_searcher_wakes_another_worker() {
         pool.shutdown(None);
     });
 }
+
+/// A task pushes a child onto its own worker's queue and then blocks until the child has run: the
+/// other worker, asleep or going to sleep, must be woken (or see the child in its re-check) and
+/// steal it, so the child is not stranded behind the blocked task.
+#[test]
+fn local_push_from_a_blocked_worker_is_stolen() {
+    loom::model(|| {
+        let mut pool = pool(2);
+        let shared = pool.shared().clone();
+        let child_ran = Arc::new(Flag::default());
+        let parent_done = Arc::new(Flag::default());
+        let (child_ran2, parent_done2) = (child_ran.clone(), parent_done.clone());
+        let inner = shared.clone();
+        shared.schedule(Task(Box::new(move || {
+            let child_ran3 = child_ran2.clone();
+            inner.schedule(Task(Box::new(move || child_ran3.set())));
+            child_ran2.wait();
+            parent_done2.set();
+        })));
+        parent_done.wait();
+        drop(shared);
+        pool.shutdown(None);
+    });
+}
