@@ -202,17 +202,6 @@ impl Entry {
         }
     }
 
-    /// True once the timer thread fired the entry.
-    ///
-    /// # Safety
-    /// The caller holds the owner reference of `ptr`.
-    pub(crate) unsafe fn has_fired(ptr: NonNull<Entry>) -> bool {
-        // SAFETY: the owner reference keeps the node alive.
-        let entry = unsafe { ptr.as_ref() };
-        // Acquire pairs with the timer's AcqRel `fire`.
-        entry.state.load(Ordering::Acquire) & FIRED != 0
-    }
-
     /// True once the timer thread has let go of the entry, so the owner may reuse it.
     ///
     /// # Safety

@@ -19,8 +19,11 @@ use crate::entry::Entry;
 pub(crate) struct Registration {
     /// The entry, if one was allocated (the owner holds its `OWNER_REF`).
     entry: Option<NonNull<Entry>>,
-    /// The entry is registered with the timer thread for the current deadline.
+    /// The entry is registered with the timer thread.
     armed: bool,
+    /// The owner's deadline moved later than the armed registration's tick (a cheap reset): when it
+    /// fires, the owner must register again rather than complete.
+    early: bool,
 }
 
 // SAFETY: the entry is only reached through its atomics and the owner-side protocol of `Entry`, which
@@ -35,6 +38,7 @@ impl Registration {
         Registration {
             entry: None,
             armed: false,
+            early: false,
         }
     }
 
@@ -84,18 +88,29 @@ impl Registration {
         shared.push_registration(entry, tick);
     }
 
-    /// True if the armed entry has fired.
-    pub(crate) fn has_fired(&self) -> bool {
+    /// The tick the armed entry is registered for.
+    pub(crate) fn registered_tick(&self) -> Option<u64> {
         match self.entry {
-            // SAFETY: we hold the owner reference; the load is read-only.
-            Some(entry) if self.armed => unsafe { Entry::has_fired(entry) },
-            _ => false,
+            // SAFETY: we hold the owner reference; the tick was written by us.
+            Some(entry) if self.armed => Some(unsafe { entry.as_ref() }.tick()),
+            _ => None,
         }
+    }
+
+    /// Marks the armed registration as earlier than the owner's deadline (or not).
+    pub(crate) fn set_early(&mut self, early: bool) {
+        self.early = early && self.armed;
+    }
+
+    /// True if the armed registration is earlier than the owner's deadline.
+    pub(crate) fn is_early(&self) -> bool {
+        self.early
     }
 
     /// Withdraws the registration (the deadline changed). Keeps the entry for reuse when the timer has
     /// already released it, otherwise cancels it.
     pub(crate) fn disarm(&mut self, shared: &Shared) {
+        self.early = false;
         if !self.armed {
             return;
         }
@@ -118,6 +133,7 @@ impl Registration {
             return;
         };
         self.armed = false;
+        self.early = false;
         // SAFETY: we hold the owner reference and give it up here.
         let action = unsafe { Entry::cancel_by_owner(entry) };
         if action != crate::entry::Cancel::Nothing {
@@ -132,6 +148,7 @@ impl Registration {
             return;
         };
         self.armed = false;
+        self.early = false;
         // SAFETY: we hold the owner reference and give it up here.
         let action = unsafe { Entry::cancel_by_owner(entry) };
         shared.cancelled(entry, action);

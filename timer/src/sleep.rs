@@ -81,14 +81,19 @@ impl Sleep {
         self.deadline
     }
 
-    /// True if the deadline has passed (the timer fired, or the clock shows the deadline reached).
+    /// True if the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.registration.has_fired() || Instant::now() >= self.deadline
+        Instant::now() >= self.deadline
     }
 
-    /// Changes the deadline, whether or not this sleep has completed; the next poll waits for the new
-    /// deadline (the new registration is made by that poll, with that poll's waker). A pending registration is withdrawn; if the timer already fired, its allocation is
-    /// reused, so resetting in a loop (as [`Interval`](crate::Interval) does) does not allocate.
+    /// Changes the deadline, whether or not this sleep has completed.
+    ///
+    /// Moving the deadline *later* while registered is nearly free (the keep-alive pattern): the
+    /// registration is kept, and when it fires the next poll sees the deadline has not been reached
+    /// and registers again (one spurious wake). Moving it *earlier* withdraws the registration; the
+    /// next poll registers the new deadline with its own waker. After the timer fired, the entry's
+    /// allocation is reused, so resetting in a loop (as [`Interval`](crate::Interval) does) does not
+    /// allocate.
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -103,8 +108,14 @@ impl Sleep {
         // moved out of the pinned value.
         let this = unsafe { self.get_unchecked_mut() };
         this.deadline = deadline;
-        if this.registration.is_armed() {
-            this.registration.disarm(global::shared());
+        let Some(registered) = this.registration.registered_tick() else {
+            return;
+        };
+        let shared = global::shared();
+        if shared.tick_for(deadline) >= registered {
+            this.registration.set_early(true);
+        } else {
+            this.registration.disarm(shared);
         }
     }
 }
@@ -116,7 +127,14 @@ impl Future for Sleep {
         // SAFETY: as in `reset`: no field is moved out and the address is not relied upon.
         let this = unsafe { self.get_unchecked_mut() };
         if this.registration.is_armed() {
-            return this.registration.poll_armed(cx);
+            if this.registration.poll_armed(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if !this.registration.is_early() {
+                return Poll::Ready(());
+            }
+            // The registration fired for an earlier deadline than the current one.
+            this.registration.disarm(global::shared());
         }
         if Instant::now() >= this.deadline {
             return Poll::Ready(());
