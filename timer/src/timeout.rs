@@ -1,12 +1,15 @@
 //! [`Timeout`]: run a future with a deadline, plus [`timeout`], [`timeout_at`] and [`Elapsed`].
 //!
-//! The inner future is polled first, so a future that is ready at once never registers a timer (a
-//! million timeouts around instantly-ready futures cost no timer work at all). The deadline's `Sleep`
-//! registers only when the inner future is pending.
+//! The inner future is polled first, so a future that is ready at once never registers a timer, and
+//! [`timeout`] does not even read the clock until its future is first found pending: the duration
+//! starts at that first poll (for the usual `timeout(d, f).await` that is the moment of the call). A
+//! million timeouts around instantly-ready futures therefore cost a few nanoseconds each and no timer
+//! work at all. Use [`timeout_at`] for a deadline fixed in advance.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -38,9 +41,18 @@ impl From<Elapsed> for std::io::Error {
 pub struct Timeout<F> {
     future: F,
     delay: Sleep,
+    /// For [`timeout`]: the duration, until the first pending poll turns it into `delay`'s deadline.
+    unanchored: Option<Duration>,
 }
 
-/// Requires `future` to complete within `duration`.
+/// A stand-in deadline for a not-yet-anchored timeout (read once per process, never polled).
+fn placeholder_deadline() -> Instant {
+    static PLACEHOLDER: OnceLock<Instant> = OnceLock::new();
+    *PLACEHOLDER.get_or_init(Instant::now)
+}
+
+/// Requires `future` to complete within `duration`, counted from the first poll that finds it
+/// pending (for `timeout(d, f).await`, the moment of the call). Huge durations saturate ("never").
 ///
 /// ```
 /// use std::time::Duration;
@@ -51,7 +63,11 @@ pub struct Timeout<F> {
 /// assert_eq!(late.unwrap_err().to_string(), "deadline has elapsed");
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    timeout_at(deadline_after(Instant::now(), duration), future)
+    Timeout {
+        future,
+        delay: sleep_until(placeholder_deadline()),
+        unanchored: Some(duration),
+    }
 }
 
 /// Requires `future` to complete before `deadline`.
@@ -59,6 +75,7 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future,
         delay: sleep_until(deadline),
+        unanchored: None,
     }
 }
 
@@ -78,9 +95,13 @@ impl<F> Timeout<F> {
         self.future
     }
 
-    /// The deadline.
-    pub fn deadline(&self) -> Instant {
-        self.delay.deadline()
+    /// The deadline, once fixed: always for [`timeout_at`], after the first pending poll for
+    /// [`timeout`].
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.unanchored {
+            Some(_) => None,
+            None => Some(self.delay.deadline()),
+        }
     }
 }
 
@@ -97,7 +118,12 @@ impl<F: Future> Future for Timeout<F> {
             return Poll::Ready(Ok(output));
         }
         // SAFETY: `delay` is structurally pinned (see above).
-        let delay = unsafe { Pin::new_unchecked(&mut this.delay) };
+        let mut delay = unsafe { Pin::new_unchecked(&mut this.delay) };
+        if let Some(duration) = this.unanchored.take() {
+            delay
+                .as_mut()
+                .reset(deadline_after(Instant::now(), duration));
+        }
         delay.poll(cx).map(|()| Err(Elapsed(())))
     }
 }

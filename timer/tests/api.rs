@@ -284,3 +284,26 @@ fn reset_later_keeps_the_registration_and_is_never_early() {
     block_on(sleep.as_mut());
     assert!(Instant::now() >= soon);
 }
+
+#[test]
+fn timeout_duration_starts_at_the_first_pending_poll() {
+    let ready = timeout(Duration::from_secs(1), async { 1 });
+    assert_eq!(
+        ready.deadline(),
+        None,
+        "no clock read before the first poll"
+    );
+    assert_eq!(block_on(ready), Ok(1));
+    let mut pending = Box::pin(timeout(
+        Duration::from_millis(3),
+        futures::future::pending::<()>(),
+    ));
+    let before = Instant::now();
+    assert!(poll_once(pending.as_mut()).is_pending());
+    let deadline = pending.deadline().expect("fixed by the first pending poll");
+    assert!(deadline >= before + Duration::from_millis(3));
+    assert_eq!(block_on(pending), Err(elapsed()));
+    assert!(Instant::now() >= deadline);
+    let at = Instant::now() + Duration::from_secs(5);
+    assert_eq!(timeout_at(at, async {}).deadline(), Some(at));
+}
