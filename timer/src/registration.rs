@@ -128,16 +128,13 @@ impl Registration {
 
     /// Gives the entry up for good (the owner is dropped). `shared` is only consulted when there is an
     /// entry, so a `Sleep` that never registered never touches the timer.
-    pub(crate) fn release(&mut self, shared: impl FnOnce() -> &'static Shared) {
-        let Some(entry) = self.entry.take() else {
-            return;
-        };
-        self.armed = false;
-        self.early = false;
-        // SAFETY: we hold the owner reference and give it up here.
-        let action = unsafe { Entry::cancel_by_owner(entry) };
-        if action != crate::entry::Cancel::Nothing {
-            shared().cancelled(entry, action);
+    /// Inlined so that dropping a never-registered `Sleep` (every ready `timeout`) is one branch.
+    #[inline]
+    pub(crate) fn release(&mut self, shared: fn() -> &'static Shared) {
+        if let Some(entry) = self.entry.take() {
+            self.armed = false;
+            self.early = false;
+            release_entry(entry, shared);
         }
     }
 
@@ -152,5 +149,15 @@ impl Registration {
         // SAFETY: we hold the owner reference and give it up here.
         let action = unsafe { Entry::cancel_by_owner(entry) };
         shared.cancelled(entry, action);
+    }
+}
+
+/// The out-of-line part of [`Registration::release`].
+#[inline(never)]
+fn release_entry(entry: NonNull<Entry>, shared: fn() -> &'static Shared) {
+    // SAFETY: the caller took the owner reference out of its registration and gives it up here.
+    let action = unsafe { Entry::cancel_by_owner(entry) };
+    if action != crate::entry::Cancel::Nothing {
+        shared().cancelled(entry, action);
     }
 }

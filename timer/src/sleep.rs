@@ -67,6 +67,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// futures::executor::block_on(magpie_timer::sleep_until(deadline));
 /// assert!(Instant::now() >= deadline);
 /// ```
+#[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -147,6 +148,7 @@ impl Future for Sleep {
 }
 
 impl Drop for Sleep {
+    #[inline]
     fn drop(&mut self) {
         self.registration.release(global::shared);
     }

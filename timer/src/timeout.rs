@@ -46,6 +46,7 @@ pub struct Timeout<F> {
 }
 
 /// A stand-in deadline for a not-yet-anchored timeout (read once per process, never polled).
+#[inline]
 fn placeholder_deadline() -> Instant {
     static PLACEHOLDER: OnceLock<Instant> = OnceLock::new();
     *PLACEHOLDER.get_or_init(Instant::now)
