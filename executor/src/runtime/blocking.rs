@@ -149,7 +149,9 @@ impl BlockingPool {
                 break;
             }
             state.idle += 1;
-            let deadline = Instant::now() + self.keep_alive;
+            // Saturate: `Duration::MAX` would overflow `Instant` (30 years is "forever").
+            let deadline =
+                Instant::now() + self.keep_alive.min(Duration::from_secs(86_400 * 365 * 30));
             let mut timed_out = false;
             while state.notified == 0 && !state.shutdown {
                 let now = Instant::now();
