@@ -82,14 +82,20 @@ fn huge_durations_saturate() {
 
 #[test]
 fn deadlines_complete_in_order() {
-    let start = Instant::now() + Duration::from_millis(20);
-    let mut order: Vec<u64> = (0..40).collect();
+    // Miri runs ~1000x slower: give it more room so sleeps still register.
+    let (count, step, lead) = if cfg!(miri) {
+        (6u64, 200, 2000)
+    } else {
+        (40, 2, 20)
+    };
+    let start = Instant::now() + Duration::from_millis(lead);
+    let mut order: Vec<u64> = (0..count).collect();
     // A fixed shuffle so registration order differs from deadline order.
     order.sort_by_key(|i| (i * 17) % 41);
     let mut sleeps: FuturesUnordered<_> = order
         .iter()
         .map(|&i| {
-            let deadline = start + Duration::from_millis(2 * i);
+            let deadline = start + Duration::from_millis(step * i);
             async move {
                 // Only sleeps whose deadline was still ahead at their first poll go through the
                 // timer; on a loaded machine the earliest ones may complete at once.
@@ -109,7 +115,6 @@ fn deadlines_complete_in_order() {
         }
         done
     });
-    assert!(!completed.is_empty());
     let mut sorted = completed.clone();
     sorted.sort_unstable();
     assert_eq!(
@@ -176,9 +181,12 @@ fn reset_earlier_later_and_after_completion() {
     assert!(Instant::now() >= soon);
     assert!(sleep.is_elapsed());
     // After completion, later again.
+    sleep
+        .as_mut()
+        .reset(Instant::now() + Duration::from_secs(3600));
+    assert!(!sleep.is_elapsed());
     let later = Instant::now() + Duration::from_millis(4);
     sleep.as_mut().reset(later);
-    assert!(!sleep.is_elapsed());
     block_on(sleep.as_mut());
     assert!(Instant::now() >= later);
 }
@@ -224,8 +232,7 @@ fn missed_ticks_delay() {
     let (start, period, mut ticks) = behind(MissedTickBehavior::Delay);
     let taken = Instant::now();
     assert_eq!(poll_once(pin!(ticks.tick())), Poll::Ready(start));
-    // The schedule restarts one period after the late tick was taken: nothing is due now.
-    assert!(poll_once(pin!(ticks.tick())).is_pending());
+    // The schedule restarts one period after the late tick was taken.
     let next = block_on(ticks.tick());
     assert!(
         next >= taken + period,
@@ -238,10 +245,21 @@ fn missed_ticks_delay() {
 fn missed_ticks_skip() {
     let (start, period, mut ticks) = behind(MissedTickBehavior::Skip);
     assert_eq!(poll_once(pin!(ticks.tick())), Poll::Ready(start));
-    // Missed ticks are dropped; the next one keeps the original phase and is in the future.
-    assert!(poll_once(pin!(ticks.tick())).is_pending());
+    let taken = Instant::now();
+    // Missed ticks are dropped; the next one keeps the original phase and was in the future when
+    // the late tick was taken (11 periods after start unless this thread was descheduled).
     let next = block_on(ticks.tick());
-    assert_eq!(next, start + period * 11, "skip keeps the phase");
+    let since_start = next.duration_since(start);
+    assert_eq!(
+        since_start.as_nanos() % period.as_nanos(),
+        0,
+        "skip keeps the phase"
+    );
+    assert!(since_start >= period * 11);
+    assert!(
+        next <= taken + period,
+        "skip must not drop a tick that was still ahead"
+    );
     assert!(Instant::now() >= next);
 }
 
@@ -265,13 +283,18 @@ fn zero_period_interval_panics() {
 #[test]
 fn reset_later_keeps_the_registration_and_is_never_early() {
     let mut sleep = pin!(sleep(Duration::from_millis(2)));
-    assert!(poll_once(sleep.as_mut()).is_pending());
+    let _ = poll_once(sleep.as_mut());
     // Push the deadline later several times (keep-alive); it must still never complete early.
     let mut deadline = Instant::now();
     for _ in 0..5 {
         deadline = Instant::now() + Duration::from_millis(6);
         sleep.as_mut().reset(deadline);
-        assert!(poll_once(sleep.as_mut()).is_pending());
+        if poll_once(sleep.as_mut()).is_ready() {
+            assert!(
+                Instant::now() >= deadline,
+                "completed early after a later reset"
+            );
+        }
     }
     block_on(sleep.as_mut());
     assert!(Instant::now() >= deadline);
@@ -301,7 +324,7 @@ fn timeout_duration_starts_at_the_first_pending_poll() {
     let before = Instant::now();
     assert!(poll_once(pending.as_mut()).is_pending());
     let deadline = pending.deadline().expect("fixed by the first pending poll");
-    assert!(deadline >= before + Duration::from_millis(3));
+    assert!(deadline >= before + Duration::from_millis(100));
     assert_eq!(block_on(pending), Err(elapsed()));
     assert!(Instant::now() >= deadline);
     let at = Instant::now() + Duration::from_secs(5);
