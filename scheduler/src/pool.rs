@@ -59,8 +59,9 @@ pub struct Pool<T: Runnable> {
 impl<T: Runnable> Pool<T> {
     /// Starts `config.worker_threads` worker threads.
     ///
-    /// Returns `InvalidInput` for 0 workers (or more than the counters can hold). If a thread fails
-    /// to start, the threads already started are stopped and joined and the spawn error is returned.
+    /// Returns `InvalidInput` for 0 workers (or more than the counters can hold) and for a thread name
+    /// containing a NUL byte. If a thread fails to start, the threads already started are stopped and
+    /// joined and the spawn error is returned.
     pub fn start(config: Config) -> io::Result<Pool<T>> {
         let workers = config.worker_threads;
         if workers == 0 {
@@ -73,6 +74,16 @@ impl<T: Runnable> Pool<T> {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("magpie-scheduler: worker_threads must be at most {MAX_WORKERS}"),
+            ));
+        }
+        // std panics on a thread name with a NUL byte; check every name before starting anything.
+        let names: Vec<String> = (0..workers)
+            .map(|index| (config.thread_name)(index))
+            .collect();
+        if let Some(name) = names.iter().find(|name| name.contains('\0')) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("magpie-scheduler: thread name {name:?} contains a NUL byte"),
             ));
         }
         let locals: Vec<Worker<T>> = (0..workers).map(|_| Worker::new_fifo()).collect();
@@ -96,8 +107,9 @@ impl<T: Runnable> Pool<T> {
             threads: Vec::with_capacity(workers),
             latch,
         };
-        for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
-            let mut builder = thread::Builder::new().name((config.thread_name)(index));
+        let workers_to_start = locals.into_iter().zip(parkers).zip(names).enumerate();
+        for (index, ((local, parker), name)) in workers_to_start {
+            let mut builder = thread::Builder::new().name(name);
             if let Some(size) = config.stack_size {
                 builder = builder.stack_size(size);
             }

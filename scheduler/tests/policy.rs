@@ -145,6 +145,29 @@ fn zero_workers_is_invalid_input() {
 }
 
 #[test]
+fn a_thread_name_with_a_nul_byte_is_invalid_input() {
+    let result = Pool::<Job>::start(Config {
+        worker_threads: 2,
+        thread_name: Arc::new(|index| format!("bad\0name-{index}")),
+        ..Config::default()
+    });
+    assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+}
+
+/// Miri does not model thread stack sizes, so the spawn cannot fail there.
+#[cfg(not(miri))]
+#[test]
+fn a_failing_thread_spawn_returns_the_error() {
+    // An absurd stack size makes the OS refuse the first thread; nothing may be left running.
+    let result = Pool::<Job>::start(Config {
+        worker_threads: 2,
+        stack_size: Some(usize::MAX / 2),
+        ..Config::default()
+    });
+    assert!(result.is_err());
+}
+
+#[test]
 fn default_config_uses_every_core_and_names_workers() {
     let config = Config::default();
     assert_eq!(
