@@ -110,3 +110,36 @@ fn reset_after_fire_races_release() {
         assert_eq!(driver.metrics().pending, 0);
     });
 }
+
+#[test]
+fn two_registrants_race_the_drain() {
+    loom::model(|| {
+        let (driver, mut timer_thread) = Driver::new();
+        let driver = Arc::new(driver);
+        let registrant = |tick: u64| {
+            let d = driver.clone();
+            thread::spawn(move || {
+                let (counter, waker) = CountingWaker::new();
+                let mut timer = Timer::new();
+                assert!(timer
+                    .poll(&d, tick, &mut Context::from_waker(&waker))
+                    .is_pending());
+                (timer, counter, waker)
+            })
+        };
+        let first = registrant(4);
+        let second = registrant(7);
+        timer_thread.turn(&driver, 2);
+        let (first, second) = (first.join().unwrap(), second.join().unwrap());
+        timer_thread.turn(&driver, 7);
+        for (mut timer, counter, waker) in [first, second] {
+            assert_eq!(counter.count(), 1, "each registration fires exactly once");
+            assert!(timer
+                .poll(&driver, 0, &mut Context::from_waker(&waker))
+                .is_ready());
+            timer.cancel(&driver);
+        }
+        let m = driver.metrics();
+        assert_eq!((m.fired, m.pending, m.cancelled), (2, 0, 0));
+    });
+}
