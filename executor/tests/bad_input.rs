@@ -9,7 +9,7 @@ use std::future::Future;
 use std::io::ErrorKind;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use common::{runtime, with_watchdog};
@@ -26,7 +26,7 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 /// Polls `future` once with a no-op waker.
 fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(Waker::noop()))
+    future.poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
 }
 
 /// An instant an hour ago (or as far back as the clock allows).
@@ -89,8 +89,9 @@ fn timeouts_at_the_extremes() {
 fn interval_of_zero_panics_with_the_fix() {
     let message = panic_message(catch_unwind(|| time::interval(Duration::ZERO)).unwrap_err());
     assert!(message.contains("non-zero"), "{message}");
-    let message =
-        panic_message(catch_unwind(|| time::interval_at(Instant::now(), Duration::ZERO)).unwrap_err());
+    let message = panic_message(
+        catch_unwind(|| time::interval_at(Instant::now(), Duration::ZERO)).unwrap_err(),
+    );
     assert!(message.contains("non-zero"), "{message}");
 }
 
@@ -130,11 +131,19 @@ fn builder_rejects_bad_values_with_errors() {
 #[test]
 fn builder_thread_name_with_a_nul_byte_is_an_error_not_a_panic() {
     // std refuses thread names with interior NUL bytes; the builder must say so as an error.
-    let result = catch_unwind(|| Builder::new().worker_threads(1).thread_name("bad\0name").build());
+    let result = catch_unwind(|| {
+        Builder::new()
+            .worker_threads(1)
+            .thread_name("bad\0name")
+            .build()
+    });
     match result {
         Ok(Ok(rt)) => {
             // Accepted (e.g. sanitized): it must work.
-            assert_eq!(rt.block_on(async { magpie::spawn(async { 1 }).await.unwrap() }), 1);
+            assert_eq!(
+                rt.block_on(async { magpie::spawn(async { 1 }).await.unwrap() }),
+                1
+            );
         }
         Ok(Err(err)) => assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}"),
         Err(payload) => panic!(
@@ -163,9 +172,8 @@ fn extreme_keep_alive_and_shutdown_timeouts_saturate() {
             .build()
             .unwrap();
         for i in 0..20 {
-            let value = rt.block_on(async move {
-                magpie::task::spawn_blocking(move || i).await.unwrap()
-            });
+            let value =
+                rt.block_on(async move { magpie::task::spawn_blocking(move || i).await.unwrap() });
             assert_eq!(value, i);
         }
         rt.shutdown_timeout(Duration::ZERO);

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Mutex;
-use std::task::{Context, Waker};
+use std::task::Context;
 use std::time::{Duration, Instant};
 
 use common::{runtime, with_watchdog, DropCounter};
@@ -53,7 +53,10 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded from the caller.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            LIVE.fetch_add(
+                new_size as isize - layout.size() as isize,
+                Ordering::Relaxed,
+            );
         }
         new
     }
@@ -153,7 +156,7 @@ fn a_million_cancelled_timers_leave_nothing_behind() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     with_watchdog("memory: timers", Duration::from_secs(300), || {
         let register_and_cancel = |count: usize| {
-            let mut cx = Context::from_waker(Waker::noop());
+            let mut cx = Context::from_waker(futures::task::noop_waker_ref());
             let batch = 10_000.min(count);
             let mut done = 0;
             while done < count {
@@ -247,6 +250,10 @@ fn shutdown_with_pending_and_aborted_tasks_frees_them_all() {
         drop(drops);
         let after = settle_to(before);
         eprintln!("live bytes before {before}, after {after} ({tasks} tasks at shutdown)");
-        assert!(after - before <= SLACK, "{} bytes still live", after - before);
+        assert!(
+            after - before <= SLACK,
+            "{} bytes still live",
+            after - before
+        );
     });
 }

@@ -161,7 +161,10 @@ fn ten_million_cross_thread_wakes_are_all_delivered() {
             polls
         });
         // A task is polled once at spawn and then only when woken (wakes may coalesce).
-        assert!(polls <= sent + tasks as u64, "{polls} polls for {sent} wakes");
+        assert!(
+            polls <= sent + tasks as u64,
+            "{polls} polls for {sent} wakes"
+        );
         sent
     });
     assert_eq!(sent, target * tasks as u64);
@@ -213,7 +216,11 @@ fn abort_racing_completion_a_million_times() {
     });
     assert_eq!(finished + cancelled, rounds);
     assert_eq!(futures.count(), rounds, "every future dropped exactly once");
-    assert_eq!(outputs.count(), rounds, "every output (or unstarted one) dropped once");
+    assert_eq!(
+        outputs.count(),
+        rounds,
+        "every output (or unstarted one) dropped once"
+    );
     eprintln!("{finished} finished, {cancelled} cancelled");
 }
 
@@ -286,7 +293,10 @@ fn panics_in_poll_and_in_drop_come_back_as_join_errors() {
                 5
             });
             let err = value.await.unwrap_err();
-            assert!(err.is_panic(), "the drop at the end of the async block is part of its poll");
+            assert!(
+                err.is_panic(),
+                "the drop at the end of the async block is part of its poll"
+            );
             // In the future's Drop when aborted: reported as the panic, not as a cancellation.
             let (started, has_started) = futures::channel::oneshot::channel();
             let pending = magpie::spawn(async move {
@@ -311,7 +321,9 @@ fn panics_in_poll_and_in_drop_come_back_as_join_errors() {
         });
         // The workers survived all of it.
         let sum = rt.block_on(async {
-            let handles: Vec<_> = (0..100u64).map(|i| magpie::spawn(async move { i })).collect();
+            let handles: Vec<_> = (0..100u64)
+                .map(|i| magpie::spawn(async move { i }))
+                .collect();
             let mut sum = 0;
             for handle in handles {
                 sum += handle.await.unwrap();
@@ -362,7 +374,10 @@ fn a_join_waker_that_panics_does_not_kill_the_worker() {
         }
         assert_eq!(futures::executor::block_on(handle).unwrap(), 11);
         // The single worker still runs tasks.
-        assert_eq!(rt.block_on(async { magpie::spawn(async { 3 }).await.unwrap() }), 3);
+        assert_eq!(
+            rt.block_on(async { magpie::spawn(async { 3 }).await.unwrap() }),
+            3
+        );
     });
 }
 

@@ -9,9 +9,9 @@ mod error;
 mod id;
 mod join;
 mod join_set;
+pub(crate) mod list;
 #[cfg(all(test, loom))]
 mod loom_models;
-pub(crate) mod list;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod waker;
