@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
 use super::context;
@@ -74,7 +75,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, None)
+        self.shared.spawn(future, None, Location::caller())
     }
 
     #[track_caller]
@@ -87,16 +88,17 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, meta)
+        self.shared.spawn(future, meta, Location::caller())
     }
 
     /// Runs `f` on this runtime's blocking pool; see [`crate::task::spawn_blocking`].
+    #[track_caller]
     pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.shared.spawn_blocking(f, self)
+        self.shared.spawn_blocking(f, self, Location::caller())
     }
 
     /// A snapshot of the runtime's counters.

@@ -1,6 +1,7 @@
 //! The state one runtime's workers, tasks and handles share.
 
 use std::future::Future;
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -49,17 +50,17 @@ impl Shared {
         &self.counters[slot]
     }
 
-    #[track_caller]
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
         future: F,
         meta: Option<Box<TaskMeta>>,
+        location: &'static Location<'static>,
     ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (notified, join) = self.allocate(future, meta);
+        let (notified, join) = self.allocate(future, meta, location);
         if let Some(notified) = notified {
             self.scheduler.schedule(notified);
         }
@@ -70,12 +71,13 @@ impl Shared {
         self: &Arc<Self>,
         f: F,
         handle: &super::Handle,
+        location: &'static Location<'static>,
     ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (notified, join) = self.allocate(BlockingTask::new(f), None);
+        let (notified, join) = self.allocate(BlockingTask::new(f), None, location);
         if let Some(notified) = notified {
             self.blocking.spawn(notified, handle);
         }
@@ -84,11 +86,11 @@ impl Shared {
 
     /// Allocates a task and lists it. After shutdown the task is cancelled at once and `None` is
     /// returned in place of the `Notified` (its handle yields a cancelled `JoinError`).
-    #[track_caller]
     fn allocate<F>(
         self: &Arc<Self>,
         future: F,
         meta: Option<Box<TaskMeta>>,
+        location: &'static Location<'static>,
     ) -> (Option<Notified>, JoinHandle<F::Output>)
     where
         F: Future + Send + 'static,
@@ -99,9 +101,11 @@ impl Shared {
         tracing::trace!(
             task.id = id.as_u64(),
             task.name = meta.as_deref().map(|meta| &*meta.name),
-            location = %std::panic::Location::caller(),
+            location = %location,
             "task spawned"
         );
+        #[cfg(not(feature = "tracing"))]
+        let _ = location;
         let (notified, ptr) = raw::allocate(future, Arc::clone(self), id, meta);
         // Relaxed: a statistic; readers want a plausible snapshot, not an ordering.
         self.counters().spawned.fetch_add(1, Ordering::Relaxed);

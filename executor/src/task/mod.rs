@@ -18,6 +18,7 @@ mod waker;
 mod yield_now;
 
 use std::future::Future;
+use std::panic::Location;
 
 pub use builder::Builder;
 pub use error::JoinError;
@@ -47,7 +48,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Handle::with_current(|handle| handle.spawn(future))
+    // The closure would hide the caller from `#[track_caller]`: capture the location here.
+    let location = Location::caller();
+    Handle::with_current(|handle| handle.shared.spawn(future, None, location))
 }
 
 /// Runs a blocking closure (file I/O, CPU-heavy work) on the runtime's pool of blocking threads, so
@@ -70,5 +73,6 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    Handle::with_current(|handle| handle.spawn_blocking(f))
+    let location = Location::caller();
+    Handle::with_current(|handle| handle.shared.spawn_blocking(f, handle, location))
 }

@@ -296,6 +296,8 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     };
     *stage = Stage::Finished(result);
 
+    // Counted before COMPLETE is published, so whoever joins the task sees it counted.
+    header.runtime.task_completed(header.id);
     let prev = header.state.transition_to_complete();
     if !prev.has(JOIN_INTEREST) {
         // Nobody will read the output: drop it here, where a panicking `Drop` cannot escape.
@@ -308,7 +310,6 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
             let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
         }
     }
-    header.runtime.task_completed(header.id);
 
     // SAFETY: the task is live; removal is checked under the list's lock.
     let was_listed = unsafe { header.runtime.owned.remove(ptr) };
