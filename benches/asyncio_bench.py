@@ -123,18 +123,25 @@ def to_micros(seconds):
 
 async def sleep_gather(sizes, args):
     async def sleeper():
+        deadline = time.monotonic() + 1.0
         await asyncio.sleep(1.0)
+        now = time.monotonic()
+        return to_micros(max(0.0, now - deadline)), now < deadline
 
-    await asyncio.gather(*(sleeper() for _ in range(sizes["sleepers"])))
-    return sizes["sleepers"], {}
+    results = await asyncio.gather(*(sleeper() for _ in range(sizes["sleepers"])))
+    samples = [r[0] for r in results]
+    early = sum(1 for r in results if r[1])
+    return len(samples), lateness_fields(samples, early)
 
 
 async def lateness(sizes, args):
     window = 0.1
     seed = args.seed
+    # One window for every deadline, opening 1 s after the start (as in benches/src/jobs.rs).
+    opens = time.monotonic() + 1.0
 
     async def task(index):
-        deadline = time.monotonic() + SplitMix64.for_index(seed, index).next_f64() * window
+        deadline = opens + SplitMix64.for_index(seed, index).next_f64() * window
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
         now = time.monotonic()
         return to_micros(max(0.0, now - deadline)), now < deadline

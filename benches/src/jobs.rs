@@ -59,7 +59,7 @@ pub struct JobOutput {
     pub ops: u64,
     /// Checksum of the work, where the workload has any (fan-out responses).
     pub checksum: u64,
-    /// Lateness samples, for `lateness` and `fanout`.
+    /// Lateness samples, for `sleep-gather`, `lateness` and the fan-outs.
     pub lateness: Option<LatenessSamples>,
 }
 
@@ -76,7 +76,14 @@ pub fn run_job<R: BenchRuntime>(
         match workload {
             Workload::SleepGather => sleep_gather(spawner, sizes.sleepers, sizes.sleep).await,
             Workload::Lateness => {
-                lateness(spawner, sizes.deadlines, sizes.deadline_window, params.seed).await
+                lateness(
+                    spawner,
+                    sizes.deadlines,
+                    sizes.deadline_lead,
+                    sizes.deadline_window,
+                    params.seed,
+                )
+                .await
             }
             Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => {
                 fanout(
@@ -102,17 +109,22 @@ pub fn run_job<R: BenchRuntime>(
     (started.elapsed(), output)
 }
 
-/// `tasks` tasks each sleep `sleep`; all are joined.
+/// `tasks` tasks each sleep `sleep`; all are joined. Each task reports how late it resumed.
 pub async fn sleep_gather<S: Spawner>(spawner: S, tasks: u64, sleep: Duration) -> JobOutput {
-    let handles: Vec<_> = (0..tasks).map(|_| spawner.spawn(S::sleep(sleep))).collect();
-    let mut ops = 0;
-    for handle in handles {
-        handle.await;
-        ops += 1;
-    }
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            spawner.spawn(async move {
+                let deadline = Instant::now() + sleep;
+                S::sleep(sleep).await;
+                lateness_of(deadline)
+            })
+        })
+        .collect();
+    let samples = gather_lateness(handles).await;
     JobOutput {
-        ops,
-        ..JobOutput::default()
+        ops: samples.micros.len() as u64,
+        checksum: 0,
+        lateness: Some(samples),
     }
 }
 
@@ -141,21 +153,25 @@ fn lateness_of(deadline: Instant) -> (u32, bool) {
     )
 }
 
-/// `tasks` tasks each sleep until a deadline drawn uniformly in `0..window` after it starts.
+/// `tasks` tasks each sleep until its own deadline, drawn uniformly in one `window` that opens
+/// `lead` after the job starts: all deadlines fall inside the same window, so the wake-ups are
+/// dense. A runtime that has not even started a task by its deadline shows that as lateness.
 pub async fn lateness<S: Spawner>(
     spawner: S,
     tasks: u64,
+    lead: Duration,
     window: Duration,
     seed: u64,
 ) -> JobOutput {
     let window_ns = window.as_nanos() as f64;
+    let opens = Instant::now() + lead;
     let handles: Vec<_> = (0..tasks)
         .map(|index| {
             spawner.spawn(async move {
                 // The same draw as `LatencyModel::Uniform { low: 0, high: window }`, so
                 // `ideal_time` can recompute it.
                 let offset = SplitMix64::for_index(seed, index).next_f64() * window_ns;
-                let deadline = Instant::now() + Duration::from_nanos(offset as u64);
+                let deadline = opens + Duration::from_nanos(offset as u64);
                 S::sleep_until(deadline).await;
                 lateness_of(deadline)
             })
@@ -344,7 +360,7 @@ pub fn ideal_time(workload: Workload, params: &JobParams) -> Option<Duration> {
                 low: Duration::ZERO,
                 high: s.deadline_window,
             };
-            Some(ideal_duration(&window, params.seed, s.deadlines, None))
+            Some(s.deadline_lead + ideal_duration(&window, params.seed, s.deadlines, None))
         }
         Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => {
             Some(ideal_duration(

@@ -1,9 +1,10 @@
 //! The comparison's workloads: names, sizes at a given `--scale`, and parsing.
 //!
 //! Sizes at scale 1.0 (the defaults the docs report):
-//! - `sleep-gather`: 1,000,000 tasks each `sleep(1s)`, all joined;
-//! - `lateness`: 1,000,000 tasks each sleeping until its own deadline drawn uniformly in 0..100 ms
-//!   after it starts; every task's lateness is recorded;
+//! - `sleep-gather`: 1,000,000 tasks each `sleep(1s)`, all joined; each task's lateness is recorded;
+//! - `lateness`: 1,000,000 deadlines drawn uniformly in one 100 ms window that opens 1 s after the
+//!   job starts (time enough to spawn them); each task sleeps until its deadline and records its
+//!   lateness;
 //! - `fanout`: 1,000,000 simulated fetches with a latency model (default `1s`, the `fanout` example's
 //!   default; `--fanout-latency` changes it), each checksumming a 1 KiB response, all gathered;
 //! - `fanout-uniform`, `fanout-lognormal`: the same with latencies uniform in 500 ms..1500 ms, and
@@ -27,7 +28,7 @@ use std::time::Duration;
 pub enum Workload {
     /// 1M x `sleep(1s)`, gathered.
     SleepGather,
-    /// 1M deadlines over 100 ms; lateness of each.
+    /// 1M deadlines in one 100 ms window; lateness of each.
     Lateness,
     /// The fan-out example's job with `--fanout-latency`.
     Fanout,
@@ -80,7 +81,7 @@ impl Workload {
 
     /// Whether each task's lateness is recorded (and plotted).
     pub fn records_lateness(self) -> bool {
-        matches!(self, Workload::Lateness) || self.is_fanout()
+        matches!(self, Workload::SleepGather | Workload::Lateness) || self.is_fanout()
     }
 
     /// Whether this is one of the fan-out workloads.
@@ -136,6 +137,8 @@ pub struct Sizes {
     pub sleep: Duration,
     /// Tasks of `lateness`.
     pub deadlines: u64,
+    /// How long after the start of `lateness` its deadline window opens.
+    pub deadline_lead: Duration,
     /// The window `lateness` deadlines are drawn from.
     pub deadline_window: Duration,
     /// Fetches of `fanout`.
@@ -167,6 +170,7 @@ impl Sizes {
             sleepers: scaled(1_000_000, scale),
             sleep: Duration::from_secs(1),
             deadlines: scaled(1_000_000, scale),
+            deadline_lead: Duration::from_secs(1),
             deadline_window: Duration::from_millis(100),
             fetches: scaled(1_000_000, scale),
             spawns: scaled(1_000_000, scale),
