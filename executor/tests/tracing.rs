@@ -1,180 +1,25 @@
 //! The `tracing` instrumentation (issue 7), observed through a small capturing subscriber.
 //!
-//! One subscriber is installed as the process-wide default (workers, the timer thread and blocking
-//! threads all report to it) and records every span and event with its fields, its thread's name
-//! and, for spans, how long each entry lasted. Tests run in parallel in this binary, so each test
-//! finds its own records: by task id, by a task name no other test uses, by the source lines of its
-//! spawn calls, or by the thread-name prefix of a runtime it built.
+//! The subscriber (`capture/mod.rs`) is the process-wide default and records every span and event
+//! from every thread, with its fields and thread name. Tests run in parallel in this binary, so
+//! each test finds its own records: by task id, by a task name no other test uses, by the source
+//! lines of its spawn calls, or by the thread-name prefix of a runtime it built.
 #![cfg(feature = "tracing")]
 
+mod capture;
 mod common;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use magpie::runtime::{Builder, Handle};
 use magpie::task::{self, JoinHandle, JoinSet};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::Level;
 
+use capture::{capture, event_count, events, events_since, spans, EventRecord};
 use common::with_watchdog;
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// One recorded event.
-#[derive(Clone, Debug)]
-struct EventRecord {
-    level: Level,
-    target: String,
-    thread: String,
-    fields: HashMap<String, String>,
-}
-
-impl EventRecord {
-    fn message(&self) -> &str {
-        self.field("message").unwrap_or("")
-    }
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields.get(name).map(String::as_str)
-    }
-}
-
-/// One recorded span, with the duration of each time it was entered.
-#[derive(Clone, Debug)]
-struct SpanRecord {
-    name: &'static str,
-    level: Level,
-    target: String,
-    fields: HashMap<String, String>,
-    entries: Vec<Duration>,
-}
-
-#[derive(Default)]
-struct Capture {
-    next_span: AtomicU64,
-    spans: Mutex<HashMap<u64, SpanRecord>>,
-    events: Mutex<Vec<EventRecord>>,
-}
-
-thread_local! {
-    /// Spans entered on this thread, innermost last, with the instant of entry.
-    static ENTERED: RefCell<Vec<(u64, Instant)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Stores every field as a string (`%` values through `Display`, the rest through `Debug`).
-struct Fields<'a>(&'a mut HashMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().to_owned(), value.to_string());
-    }
-}
-
-/// The installed subscriber: forwards to the leaked, process-wide `Capture`.
-struct Forward(&'static Capture);
-
-impl Subscriber for Forward {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
-        Some(tracing::level_filters::LevelFilter::TRACE)
-    }
-    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        let id = self.0.next_span.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut fields = HashMap::new();
-        attrs.record(&mut Fields(&mut fields));
-        let meta = attrs.metadata();
-        let record = SpanRecord {
-            name: meta.name(),
-            level: *meta.level(),
-            target: meta.target().to_owned(),
-            fields,
-            entries: Vec::new(),
-        };
-        self.0.spans.lock().unwrap().insert(id, record);
-        Id::from_u64(id)
-    }
-    fn record(&self, span: &Id, values: &Record<'_>) {
-        if let Some(record) = self.0.spans.lock().unwrap().get_mut(&span.into_u64()) {
-            values.record(&mut Fields(&mut record.fields));
-        }
-    }
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = HashMap::new();
-        event.record(&mut Fields(&mut fields));
-        let record = EventRecord {
-            level: *event.metadata().level(),
-            target: event.metadata().target().to_owned(),
-            thread: std::thread::current().name().unwrap_or("").to_owned(),
-            fields,
-        };
-        self.0.events.lock().unwrap().push(record);
-    }
-    fn enter(&self, span: &Id) {
-        ENTERED.with(|entered| entered.borrow_mut().push((span.into_u64(), Instant::now())));
-    }
-    fn exit(&self, span: &Id) {
-        let id = span.into_u64();
-        let entered = ENTERED.with(|entered| {
-            let mut entered = entered.borrow_mut();
-            let at = entered.iter().rposition(|&(open, _)| open == id)?;
-            Some(entered.remove(at).1)
-        });
-        if let Some(entered) = entered {
-            if let Some(record) = self.0.spans.lock().unwrap().get_mut(&id) {
-                record.entries.push(entered.elapsed());
-            }
-        }
-    }
-}
-
-/// The capture, installed as the global default on first use.
-fn capture() -> &'static Capture {
-    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture: &'static Capture = Box::leak(Box::default());
-        tracing::subscriber::set_global_default(Forward(capture))
-            .expect("no other global subscriber in this test binary");
-        capture
-    })
-}
-
-fn events(filter: impl Fn(&EventRecord) -> bool) -> Vec<EventRecord> {
-    let events = capture().events.lock().unwrap();
-    events.iter().filter(|e| filter(e)).cloned().collect()
-}
-
-fn events_since(start: usize, filter: impl Fn(&EventRecord) -> bool) -> Vec<EventRecord> {
-    let events = capture().events.lock().unwrap();
-    events[start..]
-        .iter()
-        .filter(|e| filter(e))
-        .cloned()
-        .collect()
-}
-
-fn event_count() -> usize {
-    capture().events.lock().unwrap().len()
-}
-
-fn spans(filter: impl Fn(&SpanRecord) -> bool) -> Vec<SpanRecord> {
-    let spans = capture().spans.lock().unwrap();
-    spans.values().filter(|s| filter(s)).cloned().collect()
-}
 
 /// Events with `message` about the task `id`.
 fn task_events(message: &str, id: task::Id) -> Vec<EventRecord> {
