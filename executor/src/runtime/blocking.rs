@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 use magpie_scheduler::Runnable;
 
 use super::{context, Handle};
-use crate::task::raw::Notified;
+use crate::task::raw::{self, Notified};
+
+thread_local! {
+    /// The pool this thread belongs to, if it is a blocking thread (compared by address only).
+    static OWN_POOL: std::cell::Cell<*const BlockingPool> = const { std::cell::Cell::new(std::ptr::null()) };
+}
 
 /// The future of a `spawn_blocking` task: runs the closure once, when first polled.
 pub(crate) struct BlockingTask<F>(Option<F>);
@@ -116,6 +121,7 @@ impl BlockingPool {
             if let Err(err) = self.start_thread(id, handle.clone()) {
                 // The job stays queued for a running thread; with none, it waits for shutdown.
                 self.lock().threads -= 1;
+                self.exited.notify_all();
                 #[cfg(feature = "tracing")]
                 tracing::warn!(error = %err, "magpie: could not start a blocking thread");
                 #[cfg(not(feature = "tracing"))]
@@ -131,6 +137,7 @@ impl BlockingPool {
         }
         builder.spawn(move || {
             let _current = context::set_current(&handle);
+            OWN_POOL.with(|own| own.set(&handle.shared.blocking as *const BlockingPool));
             handle.shared.blocking.thread_loop();
         })?;
         Ok(())
@@ -141,7 +148,9 @@ impl BlockingPool {
         loop {
             if let Some(task) = state.queue.pop_front() {
                 drop(state);
-                task.run();
+                // `run` contains the task's panics; this also contains any escaping from a panic
+                // payload's `Drop`, so the thread always reaches the bookkeeping below.
+                raw::contain(|| task.run());
                 state = self.lock();
                 continue;
             }
@@ -188,8 +197,10 @@ impl BlockingPool {
         drop(state);
         drop(queued);
 
+        // A runtime dropped on one of its own blocking threads must not wait for that thread.
+        let own = OWN_POOL.with(|own| std::ptr::eq(own.get(), self)) as usize;
         let mut state = self.lock();
-        while state.threads > 0 {
+        while state.threads > own {
             state = match deadline {
                 // No timeout, or one too large to add to now: wait as long as it takes.
                 None => self.exited.wait(state).unwrap_or_else(|p| p.into_inner()),

@@ -15,7 +15,7 @@ mod shared;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use magpie_scheduler::Pool;
 
@@ -88,10 +88,14 @@ impl Runtime {
         let Some(mut pool) = self.pool.take() else {
             return;
         };
+        // One deadline for both waits, so `shutdown_timeout(t)` takes about `t` at most.
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let remaining =
+            || deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         // 1. Stop the workers; queued runs are dropped (releasing their references).
-        pool.shutdown(timeout);
+        pool.shutdown(remaining());
         // 2. Stop the blocking pool; jobs that never started are dropped the same way.
-        self.handle.shared.blocking.shutdown(timeout);
+        self.handle.shared.blocking.shutdown(remaining());
         // 3. Close the task list and drop every unfinished future. No lock is held while futures
         //    drop, so a `Drop` that wakes or spawns cannot deadlock (tokio #2046).
         for ptr in self.handle.shared.owned.close_and_drain() {

@@ -20,16 +20,19 @@ thread_local! {
 
 impl Id {
     pub(crate) fn next() -> Id {
-        LOCAL.with(|local| {
-            let (mut next, mut end) = local.get();
-            if next == end {
-                // Relaxed: uniqueness needs only the atomicity of the RMW, not any ordering.
-                next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
-                end = next + BLOCK;
-            }
-            local.set((next + 1, end));
-            Id(next)
-        })
+        // `try_with`: spawning from a thread-local destructor still works, from the global counter.
+        LOCAL
+            .try_with(|local| {
+                let (mut next, mut end) = local.get();
+                if next == end {
+                    // Relaxed: uniqueness needs only the atomicity of the RMW, not any ordering.
+                    next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+                    end = next + BLOCK;
+                }
+                local.set((next + 1, end));
+                Id(next)
+            })
+            .unwrap_or_else(|_| Id(NEXT_BLOCK.fetch_add(1, Ordering::Relaxed)))
     }
 
     /// The id as a number.

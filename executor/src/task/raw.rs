@@ -284,6 +284,7 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     // Drop the future first, on its own: its `Drop` may panic, and that must not lose the result.
     let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+    // A panic while dropping a *finished* future is reported nowhere: its result stands.
     #[cfg(feature = "tracing")]
     match &result {
         Ok(_) => tracing::trace!(task.id = header.id.as_u64(), "task completed"),
@@ -292,7 +293,11 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     }
     let result = match (result, dropped) {
         (Err(Repr::Cancelled), Err(panic)) => Err(Repr::Panic(panic)),
-        (result, _) => result,
+        (result, Err(panic)) => {
+            drop_payload(panic);
+            result
+        }
+        (result, Ok(())) => result,
     };
     *stage = Stage::Finished(result);
 
@@ -301,13 +306,13 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     let prev = header.state.transition_to_complete();
     if !prev.has(JOIN_INTEREST) {
         // Nobody will read the output: drop it here, where a panicking `Drop` cannot escape.
-        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+        contain(|| *stage = Stage::Taken);
     } else if prev.has(JOIN_WAKER) {
         // SAFETY: with JOIN_WAKER set at COMPLETE, the slot is ours (state.rs invariants), and the
         // handle's Release when it set JOIN_WAKER pairs with the AcqRel of the completion.
         let waker = unsafe { (*header.join_waker.get()).take() };
         if let Some(waker) = waker {
-            let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+            contain(|| waker.wake());
         }
     }
 
@@ -391,12 +396,12 @@ unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
         // The output is ours; a panicking `Drop` of it must not escape into the caller (tokio #4412).
         // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs to the handle.
         let stage = unsafe { &mut *stage::<F>(ptr).get() };
-        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+        contain(|| *stage = Stage::Taken);
     } else if prev.has(JOIN_WAKER) {
         // The transition cleared JOIN_WAKER before completion: the slot is ours again.
         // SAFETY: as stated.
         let waker = unsafe { (*header.join_waker.get()).take() };
-        drop(waker);
+        contain(|| drop(waker));
     }
     // SAFETY: the handle's reference.
     unsafe { release(ptr) }
@@ -427,6 +432,22 @@ pub(crate) unsafe fn apply(ptr: NonNull<Header>, action: WakeAction) {
         WakeAction::Submit => unsafe { submit(ptr) },
         // SAFETY: forwarded from the caller.
         WakeAction::Dealloc => unsafe { (ptr.as_ref().vtable.dealloc)(ptr) },
+    }
+}
+
+/// Runs `f`, containing any panic it raises: code the runtime calls on the user's behalf (a `Drop`,
+/// a waker) must not unwind into the runtime or into an unrelated caller (tokio #4412).
+pub(crate) fn contain(f: impl FnOnce()) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+        drop_payload(payload);
+    }
+}
+
+/// Drops a panic payload whose own `Drop` may panic too; a payload that does is leaked rather than
+/// unwinding further.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
     }
 }
 

@@ -21,8 +21,9 @@
 //!   and once set the future has been dropped: nobody polls a completed task.
 //! - The output belongs to whoever holds `JOIN_INTEREST` when `COMPLETE` is set: the `JoinHandle`
 //!   reads it, or the runtime drops it at completion if no handle is left.
-//! - The join-waker slot belongs to the `JoinHandle` while `JOIN_WAKER` is clear and the task is not
-//!   complete; to the runtime while `JOIN_WAKER` is set or once `COMPLETE` is set.
+//! - The join-waker slot belongs to the `JoinHandle` while `JOIN_WAKER` is clear (before or after
+//!   completion), and to the runtime while `JOIN_WAKER` is set: the completing thread takes the
+//!   waker out, and after that only the final free touches the slot.
 //!
 //! Orderings: every transition that hands the task to another thread (scheduling, finishing a poll,
 //! completing, publishing the join waker) is a `Release` read-modify-write, and every transition that
