@@ -7,6 +7,9 @@ use std::sync::Arc;
 use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
+/// Miri runs ~1000x slower: longer sleeps so they still go through the timer thread.
+const SCALE: u64 = if cfg!(miri) { 300 } else { 1 };
+
 static BEGINS: AtomicUsize = AtomicUsize::new(0);
 static ENDS: AtomicUsize = AtomicUsize::new(0);
 static IN_BATCH: AtomicBool = AtomicBool::new(false);
@@ -56,7 +59,11 @@ fn wakes_happen_between_begin_and_end() {
     let waker = Waker::from(probe.clone());
     let mut cx = Context::from_waker(&waker);
     let mut sleeps: Vec<_> = (1..=20u64)
-        .map(|i| Box::pin(magpie_timer::sleep(Duration::from_millis(i % 5 + 1))))
+        .map(|i| {
+            Box::pin(magpie_timer::sleep(Duration::from_millis(
+                (i % 5 + 1) * SCALE,
+            )))
+        })
         .collect();
     let mut done = vec![false; sleeps.len()];
     while done.iter().any(|d| !d) {
