@@ -330,3 +330,34 @@ fn timeout_duration_starts_at_the_first_pending_poll() {
     let at = Instant::now() + Duration::from_secs(5);
     assert_eq!(timeout_at(at, async {}).deadline(), Some(at));
 }
+
+#[test]
+fn a_panicking_waker_does_not_kill_the_timer_thread() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+    struct Panics(AtomicUsize);
+    impl Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            panic!("wake panics on purpose");
+        }
+    }
+    let bad = Arc::new(Panics(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(bad.clone());
+    // Keep the sleep alive: dropping it would cancel it, and a cancelled timer never wakes.
+    let mut sleep = Box::pin(sleep_until(Instant::now() + Duration::from_millis(2)));
+    if sleep
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_ready()
+    {
+        return; // descheduled for 2 ms before the first poll: nothing was registered
+    }
+    while bad.0.load(Ordering::SeqCst) == 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // The timer thread survived: later timers still fire.
+    block_on(magpie_timer::sleep(Duration::from_millis(2)));
+    drop(sleep);
+}
