@@ -196,7 +196,9 @@ fn aborts_of_queued_idle_and_finished_tasks() {
 fn handles_dropped_before_and_after_completion() {
     let rt = runtime(1);
     let outputs = DropCounter::default();
+    // One gate per waiting task: a gate holds one waker.
     let gate = Gate::default();
+    let other_gate = Gate::default();
     // Before: the task runs on, and the runtime drops the output.
     let token = outputs.token();
     let wait = gate.wait();
@@ -212,12 +214,13 @@ fn handles_dropped_before_and_after_completion() {
     assert_eq!(outputs.count(), 1);
     // A handle polled once (its waker registered) and then dropped.
     rt.block_on(async {
-        let mut registered = magpie::spawn(gate.wait());
+        let mut registered = magpie::spawn(other_gate.wait());
         let poll = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut registered).poll(cx))).await;
         assert!(poll.is_pending());
         drop(registered);
     });
     gate.open(true);
+    other_gate.open(false);
     wait_until(|| outputs.count() == 2);
 }
 

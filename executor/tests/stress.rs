@@ -381,23 +381,24 @@ fn a_join_waker_that_panics_does_not_kill_the_worker() {
     });
 }
 
-/// Polls `inner` once with a panicking waker, then completes when polled again.
+/// Polls `inner` once with a panicking waker and completes; `registered` says whether that poll
+/// was pending (so the waker was handed to the timer).
 struct PollWithBadWakerOnce<F> {
     inner: Pin<Box<F>>,
     bad: Waker,
-    polled: bool,
+    registered: bool,
 }
 
 impl<F: Future> Future for PollWithBadWakerOnce<F> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
-        if self.polled {
-            return Poll::Ready(());
-        }
-        self.polled = true;
         let bad = self.bad.clone();
-        let _ = self.inner.as_mut().poll(&mut Context::from_waker(&bad));
+        self.registered = self
+            .inner
+            .as_mut()
+            .poll(&mut Context::from_waker(&bad))
+            .is_pending();
         Poll::Ready(())
     }
 }
@@ -406,12 +407,22 @@ impl<F: Future> Future for PollWithBadWakerOnce<F> {
 fn a_sleep_waker_that_panics_does_not_kill_the_timer_thread() {
     with_watchdog("panicking timer waker", WATCHDOG, || {
         let bad = Arc::new(PanickingWaker::default());
-        let mut sleep = PollWithBadWakerOnce {
-            inner: Box::pin(magpie::time::sleep(Duration::from_millis(1))),
-            bad: Waker::from(Arc::clone(&bad)),
-            polled: false,
+        // Register with the panicking waker; on a slow machine (valgrind) a short sleep may have
+        // elapsed before its first poll, so lengthen it until the poll registers.
+        // (The registered sleep is kept alive: dropping it would cancel the timer.)
+        let mut duration = Duration::from_millis(1);
+        let _registered = loop {
+            let mut sleep = PollWithBadWakerOnce {
+                inner: Box::pin(magpie::time::sleep(duration)),
+                bad: Waker::from(Arc::clone(&bad)),
+                registered: false,
+            };
+            futures::executor::block_on(&mut sleep);
+            if sleep.registered {
+                break sleep;
+            }
+            duration *= 4;
         };
-        futures::executor::block_on(&mut sleep);
         // The timer thread fires it and calls the panicking waker.
         while bad.0.load(Ordering::SeqCst) == 0 {
             std::thread::sleep(Duration::from_millis(1));
