@@ -74,3 +74,13 @@ pub mod time {
 pub use magpie_macros::{main, test};
 pub use runtime::block_on;
 pub use task::spawn;
+
+/// The README's code, compiled and run by `cargo test` (exists only for doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+/// The asyncio guide's code, compiled and run by `cargo test` (exists only for doctests).
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/asyncio.md")]
+pub struct AsyncioGuideDoctests;

@@ -1,8 +1,8 @@
 //! Tasks: spawning, joining, cancelling, yielding, and blocking work.
 //!
-//! A task is one heap allocation ([`raw`]) whose lifecycle and reference count share one atomic
-//! word ([`state`]); wakers are reference counts on that word ([`waker`]). The runtime keeps every
-//! unfinished task in a sharded list ([`list`]) so that shutdown can drop them all.
+//! A task is one heap allocation (`raw`) whose lifecycle and reference count share one atomic
+//! word (`state`); wakers are reference counts on that word (`waker`). The runtime keeps every
+//! unfinished task in a sharded list (`list`) so that shutdown can drop them all.
 
 mod builder;
 mod error;
