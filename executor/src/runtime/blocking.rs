@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -54,6 +55,8 @@ pub(crate) struct BlockingPool {
     /// Signalled when a thread exits (for shutdown waiting on them).
     exited: Condvar,
     max_threads: usize,
+    /// A copy of `PoolState::threads`, written under the lock, read without it (for metrics).
+    threads_alive: AtomicUsize,
     keep_alive: Duration,
     thread_name: String,
     stack_size: Option<usize>,
@@ -88,6 +91,7 @@ impl BlockingPool {
             work: Condvar::new(),
             exited: Condvar::new(),
             max_threads,
+            threads_alive: AtomicUsize::new(0),
             keep_alive,
             thread_name,
             stack_size,
@@ -115,12 +119,16 @@ impl BlockingPool {
             self.work.notify_one();
         } else if state.threads < self.max_threads {
             state.threads += 1;
+            self.threads_alive.store(state.threads, Ordering::Relaxed);
             state.spawned_total += 1;
             let id = state.spawned_total;
             drop(state);
             if let Err(err) = self.start_thread(id, handle.clone()) {
                 // The job stays queued for a running thread; with none, it waits for shutdown.
-                self.lock().threads -= 1;
+                let mut state = self.lock();
+                state.threads -= 1;
+                self.threads_alive.store(state.threads, Ordering::Relaxed);
+                drop(state);
                 self.exited.notify_all();
                 #[cfg(feature = "tracing")]
                 tracing::warn!(error = %err, "magpie: could not start a blocking thread");
@@ -182,6 +190,7 @@ impl BlockingPool {
             }
         }
         state.threads -= 1;
+        self.threads_alive.store(state.threads, Ordering::Relaxed);
         drop(state);
         self.exited.notify_all();
     }
@@ -219,7 +228,9 @@ impl BlockingPool {
     }
 
     /// Threads alive now.
+    /// Threads alive now, read without taking the pool's lock (metrics never block anyone).
     pub(crate) fn threads(&self) -> usize {
-        self.lock().threads
+        // Relaxed: a gauge for metrics; it pairs with nothing.
+        self.threads_alive.load(Ordering::Relaxed)
     }
 }

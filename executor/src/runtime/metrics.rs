@@ -27,7 +27,7 @@ pub struct RuntimeMetrics {
     pub tasks_completed: u64,
     /// Task runs by the workers (polls, and cancellations they carried out).
     pub polls: u64,
-    /// Successful steals from siblings or the injector.
+    /// Successful steals from sibling workers (pulls from the injector are not counted here).
     pub steals: u64,
     /// Tasks moved by those steals.
     pub stolen_tasks: u64,

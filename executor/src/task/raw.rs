@@ -287,8 +287,16 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     // A panic while dropping a *finished* future is reported nowhere: its result stands.
     #[cfg(feature = "tracing")]
     match &result {
-        Ok(_) => tracing::trace!(task.id = header.id.as_u64(), "task completed"),
-        Err(Repr::Cancelled) => tracing::trace!(task.id = header.id.as_u64(), "task cancelled"),
+        Ok(_) => tracing::trace!(
+            task.id = header.id.as_u64(),
+            task.name = header.name(),
+            "task completed"
+        ),
+        Err(Repr::Cancelled) => tracing::trace!(
+            task.id = header.id.as_u64(),
+            task.name = header.name(),
+            "task cancelled"
+        ),
         Err(Repr::Panic(_)) => {}
     }
     let result = match (result, dropped) {
