@@ -302,9 +302,13 @@ impl<T: Runnable> WorkerContext<T> {
         }
     }
 
-    /// Step 5: a few rounds over the injector and the siblings.
+    /// Step 5: rounds over the injector and the siblings, at least `SEARCH_ROUNDS` of them and
+    /// (outside loom) until `SEARCH_BUDGET` has passed, pausing a little longer after each round.
     fn search(&self) -> Option<T> {
-        for _ in 0..SEARCH_ROUNDS {
+        #[cfg(not(loom))]
+        let started = std::time::Instant::now();
+        let mut round = 0;
+        loop {
             if let Some(task) = self.pull_batch_from_injector() {
                 return Some(task);
             }
@@ -314,9 +318,19 @@ impl<T: Runnable> WorkerContext<T> {
             if self.shared.is_shutdown() {
                 return None;
             }
-            spin_hint();
+            round += 1;
+            if round >= SEARCH_ROUNDS {
+                #[cfg(loom)]
+                return None;
+                #[cfg(not(loom))]
+                if started.elapsed() >= crate::sync::SEARCH_BUDGET {
+                    return None;
+                }
+            }
+            for _ in 0..(1u32 << round.min(6)) {
+                spin_hint();
+            }
         }
-        None
     }
 
     /// Step 6, the parking protocol of `idle.rs`. Returns a task if the re-check found one; `None`
