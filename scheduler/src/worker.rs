@@ -8,8 +8,9 @@
 //! 3. The local queue (FIFO).
 //! 4. The injector, taking a batch (`len / workers + 1`, at most [`MAX_INJECTOR_BATCH`]) into the
 //!    local queue.
-//! 5. As a searcher (at most about half the workers, see `idle.rs`), a few rounds over the injector
-//!    and the siblings' queues, starting at a random sibling, stealing half a queue at a time.
+//! 5. As a searcher (at most about half the workers, see `idle.rs`), rounds over the injector and
+//!    the siblings' queues for up to `SEARCH_BUDGET` (40 µs, less than a park/unpark round trip),
+//!    starting at a random sibling, stealing half a queue at a time.
 //! 6. The parking protocol of `idle.rs`: announce, re-check, park.
 //!
 //! The next slot is not stealable: it only ever holds a task woken by the one running, which this
