@@ -44,10 +44,33 @@
 //! [`time::sleep`], [`time::timeout`] and [`time::interval`] are served by one shared timer thread
 //! and work on any executor, or none.
 //!
+//! ```
+//! use std::time::Duration;
+//! use magpie::time::{sleep, timeout};
+//!
+//! # magpie::block_on(async {
+//! // asyncio.wait_for(slow(), 0.01) -> TimeoutError
+//! let slow = sleep(Duration::from_secs(60));
+//! assert!(timeout(Duration::from_millis(10), slow).await.is_err());
+//! let fast = async { 7 };
+//! assert_eq!(timeout(Duration::from_secs(1), fast).await, Ok(7));
+//! # });
+//! ```
+//!
+//! Coming from Python? `docs/asyncio.md` in the repository puts every asyncio idiom beside its
+//! magpie form.
+//!
 //! ## The macros
 //!
 //! `#[magpie::main]` runs an `async fn main` on a default runtime (`#[magpie::main(worker_threads =
-//! 4)]` to choose the worker count); `#[magpie::test]` does the same for tests.
+//! 4)]` to choose the worker count); `#[magpie::test]` does the same for tests:
+//!
+//! ```
+//! #[magpie::test(worker_threads = 2)]
+//! async fn spawned_tasks_finish() {
+//!     assert_eq!(magpie::spawn(async { 2 + 2 }).await.unwrap(), 4);
+//! }
+//! ```
 //!
 //! ## The design in five sentences
 //!
