@@ -21,12 +21,9 @@ fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom"
 
 # `--lib` only: the executor's integration tests drive whole runtimes, which loom cannot.
-# `--cfg loom` reaches every crate: event-listener (under the executor's dev-dependency async-lock)
-# only compiles under it with its `loom` feature on.
+# (The executor's async-lock dev-dependency is declared for cfg(not(loom)) only: event-listener does
+# not compile under `--cfg loom`.)
 magpie_features=()
-if grep -q '^async-lock' executor/Cargo.toml; then
-    magpie_features=(--features async-lock/loom)
-fi
 echo "loom: task models, LOOM_MAX_PREEMPTIONS=${task_preemptions:-unbounded}"
 if [ -n "$task_preemptions" ]; then
     LOOM_MAX_PREEMPTIONS="$task_preemptions" \
