@@ -12,17 +12,9 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use common::{runtime, with_watchdog};
+use common::{panic_message, runtime, with_watchdog};
 use magpie::runtime::Builder;
 use magpie::time::{self, Elapsed};
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 /// Polls `future` once with a no-op waker.
 fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {

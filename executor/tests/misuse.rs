@@ -5,16 +5,8 @@ mod common;
 use std::io::ErrorKind;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use common::runtime;
+use common::{panic_message, runtime};
 use magpie::runtime::{Builder, Handle};
-
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 #[test]
 fn zero_workers_is_an_invalid_input_error() {

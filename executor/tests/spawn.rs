@@ -319,6 +319,17 @@ fn a_task_that_never_yields_does_not_stop_the_others() {
     rt.block_on(spinner).unwrap();
 }
 
+/// Adds `count` tasks that never finish, each holding a token of `drops`.
+fn spawn_pending_into(set: &mut JoinSet<()>, drops: &DropCounter, count: usize) {
+    for _ in 0..count {
+        let token = drops.token();
+        set.spawn(async move {
+            let _token = token;
+            std::future::pending::<()>().await
+        });
+    }
+}
+
 #[test]
 fn join_set_joins_in_completion_order_and_aborts_on_drop() {
     for workers in FLAVOURS {
@@ -342,13 +353,7 @@ fn join_set_joins_in_completion_order_and_aborts_on_drop() {
 
             let drops = DropCounter::default();
             let mut set = JoinSet::new();
-            for _ in 0..10 {
-                let token = drops.token();
-                set.spawn(async move {
-                    let _token = token;
-                    std::future::pending::<()>().await
-                });
-            }
+            spawn_pending_into(&mut set, &drops, 10);
             set.abort_all();
             let mut cancelled = 0;
             while let Some(result) = set.join_next().await {
@@ -359,13 +364,7 @@ fn join_set_joins_in_completion_order_and_aborts_on_drop() {
             assert_eq!(drops.count(), 10);
 
             let mut set = JoinSet::new();
-            for _ in 0..10 {
-                let token = drops.token();
-                set.spawn(async move {
-                    let _token = token;
-                    std::future::pending::<()>().await
-                });
-            }
+            spawn_pending_into(&mut set, &drops, 10);
             drop(set);
             while drops.count() < 20 {
                 task::yield_now().await;
