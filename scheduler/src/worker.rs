@@ -191,7 +191,7 @@ impl<T: Runnable> WorkerContext<T> {
             self.local.push(task);
         }
         self.next_runs.set(0);
-        if tick % INJECTOR_INTERVAL == 0 {
+        if tick.is_multiple_of(INJECTOR_INTERVAL) {
             if let Some(task) = self.pull_one_from_injector() {
                 return Some(task);
             }

@@ -155,7 +155,7 @@ impl Shared {
         // a count of 1 after a sweep sees the flag clear and unparks.
         let count = self.cancels.count.fetch_add(1, Ordering::AcqRel) + 1;
         // Relaxed: ordered by the RMW chain on the counter above.
-        if count % CANCEL_BATCH == 0
+        if count.is_multiple_of(CANCEL_BATCH)
             || (count == 1 && !self.cancels.sweep_armed.load(Ordering::Relaxed))
         {
             self.unparker.unpark();
