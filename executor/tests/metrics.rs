@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use magpie::runtime::{Handle, RuntimeMetrics};
 use magpie::task;
 
-use common::{runtime, with_watchdog, FLAVOURS};
+use common::{run_stealable_burst, runtime, with_watchdog, FLAVOURS};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const TASKS: u64 = if cfg!(miri) { 100 } else { 10_000 };
@@ -26,14 +26,6 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     while !check() {
         assert!(start.elapsed() < LIMIT, "never observed: {what}");
         std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Busy-waits for `duration` (a poll that works without yielding).
-fn spin(duration: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < duration {
-        std::hint::spin_loop();
     }
 }
 
@@ -199,15 +191,7 @@ fn steals_are_counted_with_the_tasks_they_move() {
             let rt = runtime(workers);
             // Scheduling decides who steals when; repeat the burst until someone has.
             for _ in 0..50 {
-                rt.block_on(rt.spawn(async {
-                    let burst: Vec<_> = (0..256)
-                        .map(|_| magpie::spawn(async { spin(Duration::from_micros(100)) }))
-                        .collect();
-                    for handle in burst {
-                        handle.await.unwrap();
-                    }
-                }))
-                .unwrap();
+                run_stealable_burst(&rt);
                 if rt.handle().metrics().steals > 0 {
                     break;
                 }

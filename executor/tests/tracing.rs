@@ -17,7 +17,7 @@ use magpie::task::{self, JoinHandle, JoinSet};
 use tracing::Level;
 
 use capture::{capture, event_count, events, events_since, spans, EventRecord};
-use common::with_watchdog;
+use common::{run_stealable_burst, with_watchdog};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -396,16 +396,7 @@ fn steals_are_trace_events() {
         };
         // Scheduling decides who steals when; repeat the burst until someone has.
         for _ in 0..50 {
-            rt.block_on(rt.spawn(async {
-                // Spawned from a worker: they all land in that worker's local queue.
-                let burst: Vec<_> = (0..256)
-                    .map(|_| magpie::spawn(async { spin(Duration::from_micros(100)) }))
-                    .collect();
-                for handle in burst {
-                    handle.await.unwrap();
-                }
-            }))
-            .unwrap();
+            run_stealable_burst(&rt);
             if !events(stolen).is_empty() {
                 break;
             }
@@ -469,13 +460,5 @@ fn timer_ticks_are_trace_events_with_the_fired_count() {
             tick.field("pending").is_some() && tick.field("now").is_some(),
             "{tick:?}"
         );
-    }
-}
-
-/// Busy-waits for `duration` (a poll that does work without yielding).
-fn spin(duration: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < duration {
-        std::hint::spin_loop();
     }
 }

@@ -70,3 +70,25 @@ pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default()
 }
+
+/// Busy-waits for `duration` (a poll that does work without yielding).
+pub fn spin(duration: Duration) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < duration {
+        std::hint::spin_loop();
+    }
+}
+
+/// From a worker, spawns 256 tasks that each busy-wait 100 µs (they all land in that worker's
+/// local queue, so idle siblings may steal them) and joins them.
+pub fn run_stealable_burst(rt: &Runtime) {
+    rt.block_on(rt.spawn(async {
+        let burst: Vec<_> = (0..256)
+            .map(|_| magpie::spawn(async { spin(Duration::from_micros(100)) }))
+            .collect();
+        for handle in burst {
+            handle.await.unwrap();
+        }
+    }))
+    .unwrap();
+}
