@@ -255,17 +255,22 @@ pub async fn yield_many<S: Spawner>(spawner: S, tasks: u64, yields: u64) -> JobO
             })
         })
         .collect();
-    let mut ops = 0;
-    for handle in handles {
-        ops += handle.await;
-    }
     JobOutput {
-        ops,
+        ops: sum_in_order(handles).await,
         ..JobOutput::default()
     }
 }
 
 /// Spawns the next link of a chain, or reports the chain done at its end.
+/// Awaits every handle in spawn order and adds up what the tasks counted.
+async fn sum_in_order<J: std::future::Future<Output = u64>>(handles: Vec<J>) -> u64 {
+    let mut sum = 0;
+    for handle in handles {
+        sum += handle.await;
+    }
+    sum
+}
+
 fn chain_link<S: Spawner>(spawner: S, remaining: u64, done: oneshot::Sender<u64>, links: u64) {
     if remaining == 0 {
         let _ = done.send(links);
@@ -339,12 +344,8 @@ pub async fn timeout_churn<S: Spawner>(spawner: S, timeouts: u64, tasks: u64) ->
             })
         })
         .collect();
-    let mut ops = 0;
-    for handle in handles {
-        ops += handle.await;
-    }
     JobOutput {
-        ops,
+        ops: sum_in_order(handles).await,
         ..JobOutput::default()
     }
 }
