@@ -1,16 +1,20 @@
 //! The raw task: one heap allocation holding the header, the future and later its output.
 //!
 //! ```text
-//! Cell<F> (#[repr(C)], one Box)
-//! ┌──────────── Header (same layout for every F) ────────────┐┌──────── Stage<F> ────────┐
-//! │ state │ vtable │ owned-list links │ id │ runtime │ meta │ join waker ││ future | output | taken │
-//! └───────────────────────────────────────────────────────────┘└──────────────────────────┘
+//! Cell<F, M> (#[repr(C)], one Box)
+//! ┌──────── Header (64 bytes, same layout for every F) ────────┐┌──────── Stage<F> ────────┐┌ M ┐
+//! │ state │ vtable │ owned-list links │ id │ runtime │ join waker ││ future | output | taken ││   │
+//! └─────────────────────────────────────────────────────────────┘└──────────────────────────┘└───┘
 //! ```
 //!
 //! Everything that does not depend on the future's type sits in the [`Header`] at offset 0, so code
 //! that holds only a `NonNull<Header>` (wakers, the scheduler's queues, the owned-task list) reaches it
 //! without knowing `F`. What does depend on `F` — polling, reading the output, freeing — goes through
 //! the [`Vtable`], one static instance per future type.
+//!
+//! Rarely used metadata (a task's name) is the cell's trailer `M`, after the stage: `()` for the
+//! common unnamed task, which so pays nothing for it, [`TaskMeta`] for a named one. The header reaches
+//! it through the vtable. Because the trailer comes last, the stage's offset does not depend on `M`.
 //!
 //! Ownership follows the state word ([`super::state`]): each reference is one of a [`Notified`] in a
 //! queue, a `Waker`, the `JoinHandle`, or the runtime's owned-task list; the last one to be released
@@ -33,9 +37,26 @@ use super::state::{IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTER
 use super::waker;
 use crate::runtime::Shared;
 
-/// Optional, rarely used task metadata, boxed so unnamed tasks pay one null pointer for it.
+/// Optional, rarely used task metadata, stored after the stage of named tasks only.
 pub(crate) struct TaskMeta {
     pub(crate) name: Box<str>,
+}
+
+/// What a cell carries after its stage.
+trait Trailer: Send + Sync + 'static {
+    fn name(&self) -> Option<&str>;
+}
+
+impl Trailer for () {
+    fn name(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Trailer for TaskMeta {
+    fn name(&self) -> Option<&str> {
+        Some(&self.name)
+    }
 }
 
 /// The type-independent part of a task. `#[repr(C)]` and first in [`Cell`], so a `NonNull<Header>`
@@ -49,14 +70,15 @@ pub(crate) struct Header {
     pub(crate) id: Id,
     /// The runtime the task re-schedules itself on. An `Arc`, because wakers may outlive the runtime.
     pub(crate) runtime: Arc<Shared>,
-    pub(crate) meta: Option<Box<TaskMeta>>,
     /// The `JoinHandle`'s waker; who may touch it is decided by `JOIN_WAKER` and `COMPLETE`.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
 
 impl Header {
     pub(crate) fn name(&self) -> Option<&str> {
-        self.meta.as_deref().map(|meta| &*meta.name)
+        // SAFETY: `self` is the header of a live cell, which is what `name` needs; the trailer lives
+        // in the same allocation and is never written after `allocate`, so it outlives `&self`.
+        unsafe { (self.vtable.name)(NonNull::from(self)).map(|name| &*name.as_ptr()) }
     }
 }
 
@@ -74,6 +96,8 @@ pub(crate) struct Vtable {
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Runtime shutdown: drops the future of a task that `transition_to_shutdown` claimed.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
+    /// The task's name, read from the cell's trailer.
+    pub(crate) name: unsafe fn(NonNull<Header>) -> Option<NonNull<str>>,
 }
 
 /// Where the future's life stands. Only the `RUNNING` owner, or the output's owner after
@@ -85,9 +109,10 @@ enum Stage<F: Future> {
 }
 
 #[repr(C)]
-struct Cell<F: Future> {
+struct Cell<F: Future, M = ()> {
     header: Header,
     stage: UnsafeCell<Stage<F>>,
+    trailer: M,
 }
 
 /// A task handed to the scheduler: it owns one reference and runs the task once.
@@ -156,41 +181,64 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let cell = Box::new(Cell {
-        header: Header {
-            state: State::new(INITIAL),
-            vtable: vtable::<F>(),
-            links: Links::new(),
-            id,
-            runtime,
-            meta,
-            join_waker: UnsafeCell::new(None),
-        },
-        stage: UnsafeCell::new(Stage::Running(future)),
-    });
-    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    let ptr = match meta {
+        None => allocate_cell(future, runtime, id, ()),
+        Some(meta) => allocate_cell(future, runtime, id, *meta),
+    };
     (Notified(ptr), ptr)
 }
 
-fn vtable<F>() -> &'static Vtable
+fn allocate_cell<F, M>(future: F, runtime: Arc<Shared>, id: Id, trailer: M) -> NonNull<Header>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    M: Trailer,
+{
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(INITIAL),
+            vtable: vtable::<F, M>(),
+            links: Links::new(),
+            id,
+            runtime,
+            join_waker: UnsafeCell::new(None),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+        trailer,
+    });
+    NonNull::from(Box::leak(cell)).cast::<Header>()
+}
+
+fn vtable<F, M>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    M: Trailer,
 {
     &Vtable {
         run: run::<F>,
-        dealloc: dealloc::<F>,
+        dealloc: dealloc::<F, M>,
         try_read_output: try_read_output::<F>,
         drop_join_handle: drop_join_handle::<F>,
         shutdown: shutdown::<F>,
+        name: name::<F, M>,
     }
 }
 
 /// # Safety
-/// `ptr` must point at the header of a live `Cell<F>`.
+/// `ptr` must point at the header of a live `Cell<F, M>` (any `M`).
 unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
-    // SAFETY: `Cell<F>` is `#[repr(C)]` with the header first, so the pointers coincide.
+    // SAFETY: `Cell` is `#[repr(C)]` with the header first and the trailer last, so the stage sits
+    // at the same offset in every `Cell<F, M>`, and `Cell<F, ()>` is a prefix of the real cell.
     unsafe { &ptr.cast::<Cell<F>>().as_ref().stage }
+}
+
+/// # Safety
+/// `ptr` must point at the header of a live `Cell<F, M>`.
+unsafe fn name<F: Future, M: Trailer>(ptr: NonNull<Header>) -> Option<NonNull<str>> {
+    // SAFETY: the pointers coincide (`#[repr(C)]`, header first) and the cell is live.
+    let cell = unsafe { ptr.cast::<Cell<F, M>>().as_ref() };
+    cell.trailer.name().map(NonNull::from)
 }
 
 unsafe fn run<F: Future>(ptr: NonNull<Header>) {
@@ -333,7 +381,7 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     };
     if last {
         // SAFETY: no reference is left.
-        unsafe { dealloc::<F>(ptr) }
+        unsafe { (header.vtable.dealloc)(ptr) }
     }
 }
 
@@ -346,9 +394,10 @@ unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
     unsafe { cancel_and_complete::<F>(ptr) }
 }
 
-unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the last reference is gone, and the cell came from `Box::leak` in `allocate`.
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+unsafe fn dealloc<F: Future, M: Trailer>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, and the cell came from `Box::leak` in `allocate_cell`
+    // with these `F` and `M` (the vtable holding this function was made for them).
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, M>>().as_ptr()) });
 }
 
 unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: &Waker) {
@@ -465,4 +514,13 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
         .downcast_ref::<&'static str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod layout_tests {
+    /// The header is one 64-byte line; a task cell's malloc size class depends on it.
+    #[test]
+    fn the_header_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<super::Header>(), 64);
+    }
 }
