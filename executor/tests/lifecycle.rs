@@ -237,6 +237,51 @@ fn panics_are_caught_and_reported() {
     });
 }
 
+/// Named tasks carry their name in a different cell layout (a trailer after the future): join,
+/// panic, abort, a detached one and one dropped at shutdown, each freed with that layout.
+#[test]
+fn named_tasks_through_every_ending() {
+    let drops = DropCounter::default();
+    let rt = runtime(1);
+    let named = |name: &str| magpie::task::Builder::new().name(name);
+    rt.block_on(async {
+        let ok = named("ok").spawn(async { 7 }).unwrap();
+        assert_eq!(ok.await.unwrap(), 7);
+        let err = named("boom")
+            .spawn(async { panic!("on purpose") })
+            .unwrap()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+        let aborted = named("aborted")
+            .spawn(std::future::pending::<()>())
+            .unwrap();
+        aborted.abort();
+        let err = aborted.await.unwrap_err();
+        assert!(
+            err.is_cancelled() && err.to_string().contains("aborted"),
+            "{err}"
+        );
+        let token = drops.token();
+        drop(named("detached").spawn(async move { drop(token) }).unwrap());
+    });
+    let token = drops.token();
+    let pending = named("pending").spawn_on(
+        async move {
+            let _token = token;
+            std::future::pending::<()>().await
+        },
+        rt.handle(),
+    );
+    drop(rt);
+    assert_eq!(drops.count(), 2);
+    let err = futures::executor::block_on(pending).unwrap_err();
+    assert!(
+        err.is_cancelled() && err.to_string().contains("pending"),
+        "{err}"
+    );
+}
+
 #[test]
 fn shutdown_drops_queued_idle_and_detached_tasks() {
     let drops = DropCounter::default();
