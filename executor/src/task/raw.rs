@@ -518,7 +518,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 #[cfg(all(test, target_pointer_width = "64"))]
 mod layout_tests {
-    /// The header is one 64-byte line; a task cell's malloc size class depends on it.
+    /// The header is 64 bytes; a task cell's malloc size class depends on it.
     #[test]
     fn the_header_is_64_bytes() {
         assert_eq!(std::mem::size_of::<super::Header>(), 64);
