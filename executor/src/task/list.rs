@@ -1,10 +1,11 @@
 //! The runtime's list of owned tasks: every task that has not completed, so that shutdown can drop
 //! the futures of tasks nobody will ever wake.
 //!
-//! An intrusive doubly linked list through [`Links`] in each task header, split into shards (by runs of
-//! consecutive task ids) so that workers spawning and completing tasks at once rarely meet on a lock. The list owns one
-//! reference to each task in it; whoever unlinks a task (its completion, or shutdown's drain) releases
-//! that reference. Once closed (at shutdown) it refuses new tasks, which `spawn` then cancels.
+//! An intrusive doubly linked list through [`Links`] in each task header, split into shards (by
+//! runs of consecutive task ids) so that workers spawning and completing tasks at once rarely meet
+//! on a lock. The list owns one reference to each task in it; whoever unlinks a task (its
+//! completion, or shutdown's drain) releases that reference. Once closed (at shutdown) it refuses
+//! new tasks, which `spawn` then cancels.
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
