@@ -74,12 +74,17 @@ pub(crate) struct Header {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
 
-impl Header {
-    pub(crate) fn name(&self) -> Option<&str> {
-        // SAFETY: `self` is the header of a live cell, which is what `name` needs; the trailer lives
-        // in the same allocation and is never written after `allocate`, so it outlives `&self`.
-        unsafe { (self.vtable.name)(NonNull::from(self)).map(|name| &*name.as_ptr()) }
-    }
+/// The name of the task at `ptr`, if it has one.
+///
+/// Takes the task pointer rather than `&Header`: the name lies beyond the header, outside what a
+/// reference to the header may reach.
+///
+/// # Safety
+/// `ptr` is a live task, and stays so for `'a`.
+unsafe fn task_name<'a>(ptr: NonNull<Header>) -> Option<&'a str> {
+    // SAFETY: live per the contract; the trailer is in the same allocation and never written after
+    // `allocate_cell`, so the name stays valid while the task lives.
+    unsafe { (ptr.as_ref().vtable.name)(ptr).map(|name| &*name.as_ptr()) }
 }
 
 /// Operations that need the future's type.
@@ -236,9 +241,11 @@ unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>>
 /// # Safety
 /// `ptr` must point at the header of a live `Cell<F, M>`.
 unsafe fn name<F: Future, M: Trailer>(ptr: NonNull<Header>) -> Option<NonNull<str>> {
-    // SAFETY: the pointers coincide (`#[repr(C)]`, header first) and the cell is live.
-    let cell = unsafe { ptr.cast::<Cell<F, M>>().as_ref() };
-    cell.trailer.name().map(NonNull::from)
+    let cell = ptr.cast::<Cell<F, M>>().as_ptr();
+    // SAFETY: the pointers coincide (`#[repr(C)]`, header first) and the cell is live. Only the
+    // trailer is borrowed (no reference to the whole cell, whose stage another `&mut` may hold).
+    let trailer = unsafe { &*std::ptr::addr_of!((*cell).trailer) };
+    trailer.name().map(NonNull::from)
 }
 
 unsafe fn run<F: Future>(ptr: NonNull<Header>) {
@@ -268,7 +275,8 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
         let _span = tracing::trace_span!(
             "poll",
             task.id = header.id.as_u64(),
-            task.name = header.name()
+            // SAFETY: the run's reference keeps the task alive.
+            task.name = unsafe { task_name(ptr) }
         )
         .entered();
         catch_unwind(AssertUnwindSafe(|| {
@@ -302,7 +310,8 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
             #[cfg(feature = "tracing")]
             tracing::debug!(
                 task.id = header.id.as_u64(),
-                task.name = header.name(),
+                // SAFETY: the run's reference keeps the task alive.
+                task.name = unsafe { task_name(ptr) },
                 "task panicked"
             );
             // SAFETY: still RUNNING, with the run's reference.
@@ -337,12 +346,14 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     match &result {
         Ok(_) => tracing::trace!(
             task.id = header.id.as_u64(),
-            task.name = header.name(),
+            // SAFETY: the caller's reference keeps the task alive.
+            task.name = unsafe { task_name(ptr) },
             "task completed"
         ),
         Err(Repr::Cancelled) => tracing::trace!(
             task.id = header.id.as_u64(),
-            task.name = header.name(),
+            // SAFETY: the caller's reference keeps the task alive.
+            task.name = unsafe { task_name(ptr) },
             "task cancelled"
         ),
         Err(Repr::Panic(_)) => {}
@@ -416,7 +427,9 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: 
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     match std::mem::replace(stage, Stage::Taken) {
         Stage::Finished(result) => {
-            let result = result.map_err(|repr| JoinError::new(header.id, header.name(), repr));
+            // SAFETY: the handle's reference keeps the task alive.
+            let name = unsafe { task_name(ptr) };
+            let result = result.map_err(|repr| JoinError::new(header.id, name, repr));
             // SAFETY: the handle passes a `*mut Poll<Result<F::Output, JoinError>>`.
             unsafe { *out.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
         }
