@@ -82,7 +82,7 @@ impl Handle {
     pub(crate) fn spawn_with_meta<F>(
         &self,
         future: F,
-        meta: Option<Box<TaskMeta>>,
+        meta: Option<TaskMeta>,
     ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

@@ -53,7 +53,7 @@ impl Shared {
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
         future: F,
-        meta: Option<Box<TaskMeta>>,
+        meta: Option<TaskMeta>,
         location: &'static Location<'static>,
     ) -> JoinHandle<F::Output>
     where
@@ -89,7 +89,7 @@ impl Shared {
     fn allocate<F>(
         self: &Arc<Self>,
         future: F,
-        meta: Option<Box<TaskMeta>>,
+        meta: Option<TaskMeta>,
         location: &'static Location<'static>,
     ) -> (Option<Notified>, JoinHandle<F::Output>)
     where
@@ -100,7 +100,7 @@ impl Shared {
         #[cfg(feature = "tracing")]
         tracing::trace!(
             task.id = id.as_u64(),
-            task.name = meta.as_deref().map(|meta| &*meta.name),
+            task.name = meta.as_ref().map(|meta| &*meta.name),
             location = %location,
             "task spawned"
         );

@@ -50,10 +50,8 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let meta = self.name.map(|name| {
-            Box::new(TaskMeta {
-                name: name.into_boxed_str(),
-            })
+        let meta = self.name.map(|name| TaskMeta {
+            name: name.into_boxed_str(),
         });
         handle.spawn_with_meta(future, meta)
     }

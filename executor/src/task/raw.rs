@@ -10,7 +10,7 @@
 //! Everything that does not depend on the future's type sits in the [`Header`] at offset 0, so code
 //! that holds only a `NonNull<Header>` (wakers, the scheduler's queues, the owned-task list) reaches it
 //! without knowing `F`. What does depend on `F` — polling, reading the output, freeing — goes through
-//! the [`Vtable`], one static instance per future type.
+//! the [`Vtable`], one static instance per future type (and trailer type, below).
 //!
 //! Rarely used metadata (a task's name) is the cell's trailer `M`, after the stage: `()` for the
 //! common unnamed task, which so pays nothing for it, [`TaskMeta`] for a named one. The header reaches
@@ -60,7 +60,7 @@ impl Trailer for TaskMeta {
 }
 
 /// The type-independent part of a task. `#[repr(C)]` and first in [`Cell`], so a `NonNull<Header>`
-/// and a `NonNull<Cell<F>>` are the same address.
+/// and a `NonNull<Cell<F, M>>` are the same address.
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) state: State,
@@ -180,7 +180,7 @@ pub(crate) fn allocate<F>(
     future: F,
     runtime: Arc<Shared>,
     id: Id,
-    meta: Option<Box<TaskMeta>>,
+    meta: Option<TaskMeta>,
 ) -> (Notified, NonNull<Header>)
 where
     F: Future + Send + 'static,
@@ -188,7 +188,7 @@ where
 {
     let ptr = match meta {
         None => allocate_cell(future, runtime, id, ()),
-        Some(meta) => allocate_cell(future, runtime, id, *meta),
+        Some(meta) => allocate_cell(future, runtime, id, meta),
     };
     (Notified(ptr), ptr)
 }
@@ -199,6 +199,11 @@ where
     F::Output: Send + 'static,
     M: Trailer,
 {
+    // `stage::<F>` reads the stage through `Cell<F, ()>`: the trailer must not move it.
+    debug_assert_eq!(
+        std::mem::offset_of!(Cell<F, M>, stage),
+        std::mem::offset_of!(Cell<F>, stage)
+    );
     let cell = Box::new(Cell {
         header: Header {
             state: State::new(INITIAL),
@@ -535,5 +540,35 @@ mod layout_tests {
     #[test]
     fn the_header_is_64_bytes() {
         assert_eq!(std::mem::size_of::<super::Header>(), 64);
+    }
+
+    /// A future aligned beyond the header still has its stage at one offset whatever the trailer.
+    #[test]
+    fn the_trailer_never_moves_the_stage() {
+        use super::{Cell, TaskMeta};
+        use std::mem::offset_of;
+
+        #[repr(align(128))]
+        struct OverAligned;
+        impl std::future::Future for OverAligned {
+            type Output = [u8; 3];
+            fn poll(
+                self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<[u8; 3]> {
+                std::task::Poll::Ready([0; 3])
+            }
+        }
+        type Small = std::future::Ready<u8>;
+        assert_eq!(
+            offset_of!(Cell<OverAligned, TaskMeta>, stage),
+            offset_of!(Cell<OverAligned>, stage)
+        );
+        assert_eq!(offset_of!(Cell<OverAligned>, stage), 128);
+        assert_eq!(
+            offset_of!(Cell<Small, TaskMeta>, stage),
+            offset_of!(Cell<Small>, stage)
+        );
+        assert_eq!(offset_of!(Cell<Small>, stage), 64);
     }
 }
