@@ -74,17 +74,18 @@ pub(crate) struct Header {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
 }
 
-/// The name of the task at `ptr`, if it has one.
+/// Calls `f` with the name of the task at `ptr`, if it has one. The name cannot outlive the call.
 ///
 /// Takes the task pointer rather than `&Header`: the name lies beyond the header, outside what a
 /// reference to the header may reach.
 ///
 /// # Safety
-/// `ptr` is a live task, and stays so for `'a`.
-unsafe fn task_name<'a>(ptr: NonNull<Header>) -> Option<&'a str> {
+/// `ptr` is a live task, and the caller holds a reference to it for the whole call.
+unsafe fn with_task_name<R>(ptr: NonNull<Header>, f: impl FnOnce(Option<&str>) -> R) -> R {
     // SAFETY: live per the contract; the trailer is in the same allocation and never written after
-    // `allocate_cell`, so the name stays valid while the task lives.
-    unsafe { (ptr.as_ref().vtable.name)(ptr).map(|name| &*name.as_ptr()) }
+    // `allocate_cell`, so the name stays valid while the caller's reference keeps the task alive.
+    let name = unsafe { (ptr.as_ref().vtable.name)(ptr).map(|name| &*name.as_ptr()) };
+    f(name)
 }
 
 /// Operations that need the future's type.
@@ -277,13 +278,13 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
     let mut cx = Context::from_waker(&waker);
     let poll = {
         #[cfg(feature = "tracing")]
-        let _span = tracing::trace_span!(
-            "poll",
-            task.id = header.id.as_u64(),
-            // SAFETY: the run's reference keeps the task alive.
-            task.name = unsafe { task_name(ptr) }
-        )
-        .entered();
+        // SAFETY: the run's reference keeps the task alive.
+        let _span = unsafe {
+            with_task_name(ptr, |name| {
+                tracing::trace_span!("poll", task.id = header.id.as_u64(), task.name = name)
+                    .entered()
+            })
+        };
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING gives this thread the stage; the future is never moved out of its heap
             // cell while it is alive, so pinning it there is sound.
@@ -313,12 +314,16 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
         }
         Err(panic) => {
             #[cfg(feature = "tracing")]
-            tracing::debug!(
-                task.id = header.id.as_u64(),
-                // SAFETY: the run's reference keeps the task alive.
-                task.name = unsafe { task_name(ptr) },
-                "task panicked"
-            );
+            // SAFETY: the run's reference keeps the task alive.
+            unsafe {
+                with_task_name(ptr, |name| {
+                    tracing::debug!(
+                        task.id = header.id.as_u64(),
+                        task.name = name,
+                        "task panicked"
+                    )
+                })
+            };
             // SAFETY: still RUNNING, with the run's reference.
             unsafe { complete::<F>(ptr, Err(Repr::Panic(panic))) }
         }
@@ -348,21 +353,24 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
     // A panic while dropping a *finished* future is reported nowhere: its result stands.
     #[cfg(feature = "tracing")]
-    match &result {
-        Ok(_) => tracing::trace!(
-            task.id = header.id.as_u64(),
-            // SAFETY: the caller's reference keeps the task alive.
-            task.name = unsafe { task_name(ptr) },
-            "task completed"
-        ),
-        Err(Repr::Cancelled) => tracing::trace!(
-            task.id = header.id.as_u64(),
-            // SAFETY: the caller's reference keeps the task alive.
-            task.name = unsafe { task_name(ptr) },
-            "task cancelled"
-        ),
-        Err(Repr::Panic(_)) => {}
-    }
+    // SAFETY: the caller's reference keeps the task alive.
+    unsafe {
+        with_task_name(ptr, |name| match &result {
+            Ok(_) => tracing::trace!(
+                task.id = header.id.as_u64(),
+                task.name = name,
+                "task completed"
+            ),
+            Err(Repr::Cancelled) => {
+                tracing::trace!(
+                    task.id = header.id.as_u64(),
+                    task.name = name,
+                    "task cancelled"
+                )
+            }
+            Err(Repr::Panic(_)) => {}
+        })
+    };
     let result = match (result, dropped) {
         (Err(Repr::Cancelled), Err(panic)) => Err(Repr::Panic(panic)),
         (result, Err(panic)) => {
@@ -432,9 +440,10 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: 
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     match std::mem::replace(stage, Stage::Taken) {
         Stage::Finished(result) => {
-            // SAFETY: the handle's reference keeps the task alive.
-            let name = unsafe { task_name(ptr) };
-            let result = result.map_err(|repr| JoinError::new(header.id, name, repr));
+            let result = result.map_err(|repr| {
+                // SAFETY: the handle's reference keeps the task alive.
+                unsafe { with_task_name(ptr, |name| JoinError::new(header.id, name, repr)) }
+            });
             // SAFETY: the handle passes a `*mut Poll<Result<F::Output, JoinError>>`.
             unsafe { *out.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
         }
