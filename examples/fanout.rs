@@ -8,22 +8,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use magpie_examples::fanout::cli::{one_line_error, FanoutArgs};
+use magpie_examples::fanout::cli::{parse_or_exit_code, FanoutArgs};
 use magpie_examples::fanout::job::{run, FanoutConfig};
 
 fn main() -> ExitCode {
-    let args = match FanoutArgs::try_parse() {
+    let args = match parse_or_exit_code::<FanoutArgs>() {
         Ok(args) => args,
-        Err(error) if !error.use_stderr() => {
-            // --help and --version: clap prints them and they are not failures.
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(error) => {
-            eprintln!("{}", one_line_error(&error));
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let config = FanoutConfig {
         fetches: args.fetches,

@@ -120,18 +120,13 @@ pub async fn sleep_gather<S: Spawner>(spawner: S, tasks: u64, sleep: Duration) -
             })
         })
         .collect();
-    let samples = gather_lateness(handles).await;
-    JobOutput {
-        ops: samples.micros.len() as u64,
-        checksum: 0,
-        lateness: Some(samples),
-    }
+    gather_lateness(handles).await
 }
 
-/// Gathers `(lateness, early)` outcomes into samples.
+/// Joins `(lateness, early)` outcomes in order: the output of a timer job without a checksum.
 async fn gather_lateness<J: std::future::Future<Output = (u32, bool)>>(
     handles: Vec<J>,
-) -> LatenessSamples {
+) -> JobOutput {
     let mut samples = LatenessSamples {
         micros: Vec::with_capacity(handles.len()),
         early: 0,
@@ -141,7 +136,11 @@ async fn gather_lateness<J: std::future::Future<Output = (u32, bool)>>(
         samples.micros.push(micros);
         samples.early += u64::from(early);
     }
-    samples
+    JobOutput {
+        ops: samples.micros.len() as u64,
+        checksum: 0,
+        lateness: Some(samples),
+    }
 }
 
 /// Lateness of a wake-up that was due at `deadline`, and whether it came early.
@@ -177,12 +176,7 @@ pub async fn lateness<S: Spawner>(
             })
         })
         .collect();
-    let samples = gather_lateness(handles).await;
-    JobOutput {
-        ops: samples.micros.len() as u64,
-        checksum: 0,
-        lateness: Some(samples),
-    }
+    gather_lateness(handles).await
 }
 
 /// The fan-out example's job: each fetch (at most `limit` at once) sleeps its latency, then

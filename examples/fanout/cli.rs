@@ -77,6 +77,23 @@ pub fn parse_plain_duration(text: &str) -> Result<std::time::Duration, String> {
     parse_duration(text)
 }
 
+/// Parses the command line; on `--help`/`--version` prints and returns the success exit code, on a
+/// bad argument prints a one-line error and returns exit code 2 (never clap's multi-line report).
+pub fn parse_or_exit_code<P: Parser>() -> Result<P, std::process::ExitCode> {
+    match P::try_parse() {
+        Ok(args) => Ok(args),
+        Err(error) if !error.use_stderr() => {
+            // --help and --version: clap prints them and they are not failures.
+            let _ = error.print();
+            Err(std::process::ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            eprintln!("{}", one_line_error(&error));
+            Err(std::process::ExitCode::from(2))
+        }
+    }
+}
+
 /// The first line of a clap error, which names the bad value and why.
 pub fn one_line_error(error: &clap::Error) -> String {
     error

@@ -6,7 +6,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use magpie_benches::cli::CompareArgs;
 use magpie_benches::driver::{python_available, run_all};
 use magpie_benches::jobs::ideal_time;
@@ -14,19 +13,12 @@ use magpie_benches::plot::{draw_lateness_cdf, draw_ratios};
 use magpie_benches::summary::{markdown_table, summarize, BASELINE};
 use magpie_benches::worker::run_in_process;
 use magpie_benches::workload::Workload;
-use magpie_examples::fanout::cli::one_line_error;
+use magpie_examples::fanout::cli::parse_or_exit_code;
 
 fn main() -> ExitCode {
-    let args = match CompareArgs::try_parse() {
+    let args = match parse_or_exit_code::<CompareArgs>() {
         Ok(args) => args,
-        Err(error) if !error.use_stderr() => {
-            let _ = error.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(error) => {
-            eprintln!("{}", one_line_error(&error));
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let result = match &args.run {
         Some(runtime) => worker_mode(&args, runtime),
