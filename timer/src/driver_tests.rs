@@ -237,3 +237,62 @@ fn ticks_round_up_and_saturate() {
     let far = crate::sleep::deadline_after(origin, std::time::Duration::MAX);
     assert!(shared.tick_for(far) <= MAX_TICK);
 }
+
+#[test]
+fn registrations_from_many_threads_use_their_own_shards_and_all_fire() {
+    let (shared, mut core) = driver();
+    assert!(shared.registrations.len().is_power_of_two());
+    let threads = shared.registrations.len() + 3;
+    let counters: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let shared = &shared;
+                scope.spawn(move || {
+                    let (count, waker) = counting_waker();
+                    let mut reg = Registration::new();
+                    assert!(poll(&mut reg, shared, 5, &waker).is_pending());
+                    // Registered but not yet drained: the timer must not park past it.
+                    (count, reg)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let used = shared
+        .registrations
+        .iter()
+        .filter(|stack| !stack.load(Ordering::Relaxed).is_null())
+        .count();
+    assert!(used > 1, "every thread pushed to one shard");
+    assert!(
+        !shared.prepare_to_park(Some(100)),
+        "a pending shard must stop the park"
+    );
+    shared.enter_awake();
+    core.turn(&shared, 4);
+    assert_eq!(shared.metrics().pending, threads as u64);
+    assert!(shared.prepare_to_park(Some(5)), "every shard was drained");
+    shared.enter_awake();
+    core.turn(&shared, 5);
+    for (count, mut reg) in counters {
+        assert_eq!(count.0.load(StdOrdering::SeqCst), 1);
+        reg.release_with(&shared);
+    }
+    assert_eq!(shared.metrics().fired, threads as u64);
+}
+
+#[test]
+fn ticks_round_up_to_the_millisecond_in_u64_arithmetic() {
+    let (shared, _core) = driver();
+    let origin = shared.origin;
+    assert_eq!(shared.tick_for(origin), 0);
+    assert_eq!(shared.tick_for(origin + Duration::from_nanos(1)), 1);
+    assert_eq!(shared.tick_for(origin + Duration::from_millis(7)), 7);
+    assert_eq!(shared.tick_for(origin + Duration::new(3, 1_000_001)), 3002);
+    assert_eq!(
+        shared.tick_for(origin + Duration::new(3, 999_999_999)),
+        4000
+    );
+    // A deadline before the origin is tick 0.
+    assert_eq!(shared.tick_for(origin - Duration::from_millis(5)), 0);
+}

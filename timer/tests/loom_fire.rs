@@ -113,7 +113,19 @@ fn reset_after_fire_races_release() {
 
 #[test]
 fn two_registrants_race_the_drain() {
-    loom::model(|| {
+    // Ticks 4 and 7 land on different registration shards under loom (the shard is the tick modulo
+    // the shard count there).
+    two_registrants_race_the_drain_at(4, 7);
+}
+
+#[test]
+fn two_registrants_on_one_shard_race_the_drain() {
+    // Ticks 4 and 6 share a shard: the two pushes contend on one stack.
+    two_registrants_race_the_drain_at(4, 6);
+}
+
+fn two_registrants_race_the_drain_at(first_tick: u64, second_tick: u64) {
+    loom::model(move || {
         let (driver, mut timer_thread) = Driver::new();
         let driver = Arc::new(driver);
         let registrant = |tick: u64| {
@@ -127,11 +139,11 @@ fn two_registrants_race_the_drain() {
                 (timer, counter, waker)
             })
         };
-        let first = registrant(4);
-        let second = registrant(7);
+        let first = registrant(first_tick);
+        let second = registrant(second_tick);
         timer_thread.turn(&driver, 2);
         let (first, second) = (first.join().unwrap(), second.join().unwrap());
-        timer_thread.turn(&driver, 7);
+        timer_thread.turn(&driver, first_tick.max(second_tick));
         for (mut timer, counter, waker) in [first, second] {
             assert_eq!(counter.count(), 1, "each registration fires exactly once");
             assert!(timer
