@@ -8,7 +8,8 @@
 //! dropping a `Sleep` never waits for the timer thread.
 //!
 //! Who may touch what:
-//! - `links` (wheel list pointers): only the timer thread, while it holds `TIMER_REF`.
+//! - `wheel_index` (the entry's place in its wheel slot): only the timer thread, while it holds
+//!   `TIMER_REF`.
 //! - `inbox_next`: whoever owns the node's place in an inbox stack (pusher before the push, the timer
 //!   thread after it popped the node), i.e. while [`QUEUED`] says the node is in a stack.
 //! - `tick`: written by the owner only while the timer holds no reference (before a push); read by the
@@ -42,45 +43,23 @@ pub(crate) const OWNER_REF: u32 = 1 << 4;
 /// fired). Cleared by the timer thread when it is done with the entry.
 pub(crate) const TIMER_REF: u32 = 1 << 5;
 
-/// Where an entry is linked in the wheel; meaningful to the timer thread only.
-#[derive(Debug)]
-pub(crate) struct Links {
-    /// Previous entry in the same wheel list.
-    pub(crate) prev: Option<NonNull<Entry>>,
-    /// Next entry in the same wheel list.
-    pub(crate) next: Option<NonNull<Entry>>,
-    /// Index of the wheel list holding the entry, or [`Links::UNLINKED`].
-    pub(crate) location: u32,
-}
-
-impl Links {
-    /// `location` of an entry that is in no wheel list.
-    pub(crate) const UNLINKED: u32 = u32::MAX;
-}
-
-/// The pointers of [`Links`], stored apart from `location` so that `location` can share a word with
-/// the 32-bit state (the entry is 56 bytes: one 64-byte malloc chunk).
-#[derive(Debug)]
-pub(crate) struct ListPointers {
-    prev: Option<NonNull<Entry>>,
-    next: Option<NonNull<Entry>>,
-}
+/// `wheel_index` of an entry that is in no wheel slot.
+pub(crate) const UNLINKED: u32 = u32::MAX;
 
 /// One registered timer. See the module doc for the ownership protocol.
 #[derive(Debug)]
 pub(crate) struct Entry {
     /// Bit set of the constants above.
     state: AtomicU32,
-    /// `Links::location`, owned by the timer thread.
-    location: UnsafeCell<u32>,
+    /// Index of the entry in its wheel slot's array, or [`UNLINKED`]; owned by the timer thread. (The
+    /// slot itself follows from the deadline, see `wheel`; the entry is 40 bytes: one 48-byte chunk.)
+    wheel_index: UnsafeCell<u32>,
     /// Deadline in driver ticks (milliseconds since the driver's origin, rounded up).
     tick: AtomicU64,
     /// The waker of the owner's latest poll.
     waker: UnsafeCell<Option<Waker>>,
     /// Link of the inbox stack the entry is in.
     pub(crate) inbox_next: AtomicPtr<Entry>,
-    /// Wheel list pointers, owned by the timer thread.
-    pointers: UnsafeCell<ListPointers>,
 }
 
 /// What the timer thread found when it popped an entry from an inbox stack.
@@ -110,41 +89,30 @@ impl Entry {
     pub(crate) fn allocate(tick: u64, waker: Waker) -> NonNull<Entry> {
         let entry = Box::new(Entry {
             state: AtomicU32::new(OWNER_REF | TIMER_REF | QUEUED),
-            location: UnsafeCell::new(Links::UNLINKED),
+            wheel_index: UnsafeCell::new(UNLINKED),
             tick: AtomicU64::new(tick),
             waker: UnsafeCell::new(Some(waker)),
             inbox_next: AtomicPtr::new(std::ptr::null_mut()),
-            pointers: UnsafeCell::new(ListPointers {
-                prev: None,
-                next: None,
-            }),
         });
         NonNull::from(Box::leak(entry))
     }
 
-    /// Runs `f` on the entry's wheel links (copied out and written back).
+    /// The entry's index in its wheel slot, or [`UNLINKED`].
     ///
     /// # Safety
-    /// Timer thread only (the only user of the links), on a live entry.
-    pub(crate) unsafe fn with_links<R>(&self, f: impl FnOnce(&mut Links) -> R) -> R {
-        // SAFETY: per the contract, only the timer thread touches these two cells, and not
-        // reentrantly (the closure gets a copy), so the accesses cannot overlap.
-        unsafe {
-            self.pointers.with_mut(|pointers| {
-                self.location.with_mut(|location| {
-                    let mut links = Links {
-                        prev: (*pointers).prev,
-                        next: (*pointers).next,
-                        location: *location,
-                    };
-                    let result = f(&mut links);
-                    (*pointers).prev = links.prev;
-                    (*pointers).next = links.next;
-                    *location = links.location;
-                    result
-                })
-            })
-        }
+    /// Timer thread only (the only user of the index), on a live entry.
+    pub(crate) unsafe fn wheel_index(&self) -> u32 {
+        // SAFETY: per the contract, only the timer thread touches the cell.
+        self.wheel_index.with_mut(|index| unsafe { *index })
+    }
+
+    /// Sets the entry's index in its wheel slot ([`UNLINKED`] when it leaves the wheel).
+    ///
+    /// # Safety
+    /// Timer thread only, on a live entry.
+    pub(crate) unsafe fn set_wheel_index(&self, value: u32) {
+        // SAFETY: per the contract, only the timer thread touches the cell.
+        self.wheel_index.with_mut(|index| unsafe { *index = value });
     }
 
     /// The deadline tick. Relaxed: the owner wrote it before the push that handed the entry over.
@@ -398,8 +366,8 @@ fn futures_noop_waker() -> Waker {
 
 #[cfg(all(test, not(loom), target_pointer_width = "64"))]
 #[test]
-fn entry_fits_one_64_byte_malloc_chunk() {
-    // glibc rounds a request up to (size + 8) in 16-byte steps: 56 bytes use one 64-byte chunk.
-    assert_eq!(std::mem::size_of::<Entry>(), 56);
+fn entry_fits_one_48_byte_malloc_chunk() {
+    // glibc rounds a request up to (size + 8) in 16-byte steps: 40 bytes use one 48-byte chunk.
+    assert_eq!(std::mem::size_of::<Entry>(), 40);
     assert!(std::mem::size_of::<crate::Sleep>() <= 32);
 }

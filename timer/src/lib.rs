@@ -43,6 +43,7 @@ mod global;
 mod hooks;
 mod interval;
 mod metrics;
+mod prefetch;
 mod registration;
 mod sleep;
 mod sync;

@@ -14,13 +14,25 @@
 //! - every entry of level `n` is due before every entry of level `n + 1`, so the first non-empty
 //!   level holds the next expiration.
 //!
+//! - an entry's list therefore follows from its deadline and `elapsed` alone, at any time while it
+//!   is linked: `elapsed` only moves forward inside the range that keeps `tick`'s placement, until
+//!   the list is processed. So an entry stores only its index in the list, not the list.
+//!
 //! Advancing processes only non-empty slots: level-0 slots fire, higher slots are emptied into lower
-//! levels ("cascading"; each entry cascades at most `LEVELS - 1` times). Insert and remove are O(1):
-//! each slot is an intrusive doubly linked list threaded through the entries' `links`.
+//! levels ("cascading"; each entry cascades at most `LEVELS - 1` times).
+//!
+//! Each list is an array of entry pointers, and an entry records its index in it: insert is a push,
+//! remove a `swap_remove` that updates the index of the entry moved into the hole, both O(1). Arrays
+//! rather than lists threaded through the entries, because processing a list reads every entry, and
+//! the entries lie all over the heap: a linked list can only be walked one cache miss after the
+//! other, while an array lets the walk prefetch the entries a few places ahead, so their misses
+//! overlap. (With deadlines scattered over a window, the linked walk cost the timer thread about
+//! 200 ns per timer.) It also makes the entry 16 bytes smaller.
 
 use std::ptr::NonNull;
 
-use crate::entry::{Entry, Links};
+use crate::entry::{Entry, UNLINKED};
+use crate::prefetch::prefetch_read;
 
 /// Number of levels of the wheel.
 pub(crate) const LEVELS: usize = 6;
@@ -32,6 +44,10 @@ pub(crate) const SLOTS: usize = 1 << SLOT_BITS;
 const OVERFLOW: u32 = (LEVELS * SLOTS) as u32;
 /// Ticks covered by the whole wheel; deadlines whose distance crosses this boundary overflow.
 const WHEEL_SPAN_BITS: u32 = SLOT_BITS * LEVELS as u32;
+/// How many entries ahead a list walk prefetches.
+const PREFETCH_AHEAD: usize = 8;
+/// A processed list keeps its array for reuse up to this capacity; a bigger one (a burst) is freed.
+const KEEP_CAPACITY: usize = 256;
 
 /// A list to process next: where it is and the tick at which it becomes due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +64,8 @@ pub(crate) struct Wheel {
     elapsed: u64,
     /// Per level, bit `s` is set iff slot `s` of that level is non-empty.
     occupied: [u64; LEVELS],
-    /// Heads of the `LEVELS * SLOTS` slot lists followed by the overflow list.
-    heads: Box<[Option<NonNull<Entry>>]>,
+    /// The `LEVELS * SLOTS` slot lists followed by the overflow list.
+    lists: Box<[Vec<NonNull<Entry>>]>,
     /// Number of linked entries.
     len: usize,
 }
@@ -67,13 +83,22 @@ impl std::fmt::Debug for Wheel {
     }
 }
 
-/// Reads or writes an entry's wheel links.
+/// The entry's index in its list.
 ///
 /// # Safety
-/// `entry` is alive and the caller is the timer thread (the only user of `links`).
-unsafe fn links<R>(entry: NonNull<Entry>, f: impl FnOnce(&mut Links) -> R) -> R {
-    // SAFETY: per the contract the entry is alive and we are the timer thread.
-    unsafe { entry.as_ref().with_links(f) }
+/// `entry` is alive and the caller is the timer thread (the only user of the index).
+unsafe fn index_of(entry: NonNull<Entry>) -> u32 {
+    // SAFETY: per the contract.
+    unsafe { entry.as_ref().wheel_index() }
+}
+
+/// Records the entry's index in its list.
+///
+/// # Safety
+/// As for [`index_of`].
+unsafe fn set_index(entry: NonNull<Entry>, index: u32) {
+    // SAFETY: per the contract.
+    unsafe { entry.as_ref().set_wheel_index(index) }
 }
 
 impl Wheel {
@@ -82,7 +107,7 @@ impl Wheel {
         Wheel {
             elapsed: now,
             occupied: [0; LEVELS],
-            heads: vec![None; OVERFLOW as usize + 1].into_boxed_slice(),
+            lists: (0..=OVERFLOW).map(|_| Vec::new()).collect(),
             len: 0,
         }
     }
@@ -110,19 +135,14 @@ impl Wheel {
             return Err(entry);
         }
         let location = self.location_for(tick);
-        let head = self.heads[location as usize];
-        // SAFETY: `entry` and the old head are alive (linked entries are) and we are the timer thread.
-        unsafe {
-            links(entry, |l| {
-                l.prev = None;
-                l.next = head;
-                l.location = location;
-            });
-            if let Some(head) = head {
-                links(head, |l| l.prev = Some(entry));
-            }
-        }
-        self.heads[location as usize] = Some(entry);
+        let list = &mut self.lists[location as usize];
+        let index = u32::try_from(list.len())
+            .ok()
+            .filter(|&index| index != UNLINKED)
+            .expect("magpie-timer: more than 4 billion timers in one wheel slot");
+        list.push(entry);
+        // SAFETY: `entry` is alive and we are the timer thread.
+        unsafe { set_index(entry, index) };
         if location != OVERFLOW {
             self.occupied[location as usize / SLOTS] |= 1 << (location as usize % SLOTS);
         }
@@ -136,7 +156,7 @@ impl Wheel {
     /// `entry` is alive.
     pub(crate) unsafe fn is_linked(&self, entry: NonNull<Entry>) -> bool {
         // SAFETY: alive per the contract; timer thread only.
-        unsafe { links(entry, |l| l.location != Links::UNLINKED) }
+        unsafe { index_of(entry) != UNLINKED }
     }
 
     /// Unlinks `entry` (a cancellation or a reset). O(1).
@@ -144,28 +164,30 @@ impl Wheel {
     /// # Safety
     /// `entry` is alive and linked in this wheel.
     pub(crate) unsafe fn remove(&mut self, entry: NonNull<Entry>) {
-        // SAFETY: alive and linked per the contract, so its neighbours are alive too.
-        let (prev, next, location) = unsafe {
-            links(entry, |l| {
-                let old = (l.prev, l.next, l.location);
-                l.prev = None;
-                l.next = None;
-                l.location = Links::UNLINKED;
-                old
-            })
-        };
-        debug_assert_ne!(location, Links::UNLINKED, "removing an unlinked entry");
-        match prev {
-            // SAFETY: linked neighbours are alive.
-            Some(prev) => unsafe { links(prev, |l| l.next = next) },
-            None => self.heads[location as usize] = next,
+        // SAFETY: alive per the contract; timer thread.
+        let index = unsafe { index_of(entry) } as usize;
+        // SAFETY: alive per the contract.
+        let location = self.location_for(unsafe { entry.as_ref() }.tick()) as usize;
+        let list = &mut self.lists[location];
+        // A hard check, not a debug one: a wrong index would unlink another entry and leave this one
+        // to be fired after its owner freed it.
+        assert!(
+            list.get(index) == Some(&entry),
+            "magpie-timer: a wheel entry is not where its deadline places it"
+        );
+        list.swap_remove(index);
+        if let Some(&moved) = list.get(index) {
+            // SAFETY: linked entries are alive; timer thread.
+            unsafe { set_index(moved, index as u32) };
         }
-        if let Some(next) = next {
-            // SAFETY: linked neighbours are alive.
-            unsafe { links(next, |l| l.prev = prev) };
+        // SAFETY: alive; timer thread.
+        unsafe { set_index(entry, UNLINKED) };
+        if list.is_empty() && location != OVERFLOW as usize {
+            self.occupied[location / SLOTS] &= !(1 << (location % SLOTS));
         }
-        if self.heads[location as usize].is_none() && location != OVERFLOW {
-            self.occupied[location as usize / SLOTS] &= !(1 << (location as usize % SLOTS));
+        // Cancellations can empty a burst's array long before it is processed: give the memory back.
+        if list.capacity() > KEEP_CAPACITY && list.len() < list.capacity() / 4 {
+            list.shrink_to(list.len() * 2);
         }
         self.len -= 1;
     }
@@ -193,7 +215,7 @@ impl Wheel {
                 });
             }
         }
-        self.heads[OVERFLOW as usize].map(|_| Expiration {
+        (!self.lists[OVERFLOW as usize].is_empty()).then(|| Expiration {
             location: OVERFLOW,
             tick: ((self.elapsed >> WHEEL_SPAN_BITS) + 1) << WHEEL_SPAN_BITS,
         })
@@ -215,26 +237,30 @@ impl Wheel {
 
     /// Empties one list at the wheel's current time: due entries fire, the rest move to lower levels.
     fn process(&mut self, location: u32, fire: &mut impl FnMut(NonNull<Entry>)) {
-        let mut cursor = self.heads[location as usize].take();
+        let mut list = std::mem::take(&mut self.lists[location as usize]);
         if location != OVERFLOW {
             self.occupied[location as usize / SLOTS] &= !(1 << (location as usize % SLOTS));
         }
-        while let Some(entry) = cursor {
-            // SAFETY: the entry was linked, hence alive; we unlink it before anything else.
-            cursor = unsafe {
-                links(entry, |l| {
-                    let next = l.next;
-                    l.prev = None;
-                    l.next = None;
-                    l.location = Links::UNLINKED;
-                    next
-                })
-            };
-            self.len -= 1;
-            // SAFETY: the entry is alive (the timer still holds its reference) and now unlinked.
+        self.len -= list.len();
+        for position in 0..list.len() {
+            if let Some(&ahead) = list.get(position + PREFETCH_AHEAD) {
+                prefetch_read(ahead.as_ptr());
+            }
+            let entry = list[position];
+            // SAFETY: the entry was linked, hence alive (the timer still holds its reference); it
+            // leaves the list now.
+            unsafe { set_index(entry, UNLINKED) };
+            // SAFETY: alive and unlinked.
             if let Err(due) = unsafe { self.insert(entry) } {
                 fire(due);
             }
+        }
+        // Keep a small array for the slot's next turn; a burst's big one is freed. (Processing the
+        // overflow list may have refilled it: never overwrite a list in use.)
+        list.clear();
+        let slot = &mut self.lists[location as usize];
+        if list.capacity() <= KEEP_CAPACITY && slot.capacity() == 0 {
+            *slot = list;
         }
     }
 
