@@ -6,8 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo +nightly miri --version >/dev/null 2>&1; then
-    echo "miri: not installed; installing nightly with miri and rust-src"
-    if ! rustup toolchain install nightly --profile minimal --component miri rust-src; then
+    echo "miri: not installed; adding miri and rust-src to the nightly toolchain"
+    # `component add` when the machine has a nightly already (the usual case); a fresh install
+    # otherwise. (`--component` takes one comma-separated list: a second word would be read as a
+    # toolchain name.)
+    if rustup toolchain list | grep -q '^nightly'; then
+        install=(rustup component add --toolchain nightly miri rust-src)
+    else
+        install=(rustup toolchain install nightly --profile minimal --component miri,rust-src)
+    fi
+    if ! "${install[@]}"; then
         echo "FAILED: could not install Miri; the Miri step did NOT run" >&2
         exit 1
     fi

@@ -9,9 +9,9 @@
 //! bit scans of per-level occupancy masks), so its cost follows the timers that fire, not those that
 //! are pending.
 //!
-//! **Registration is lock-free.** A `Sleep` allocates a 56-byte entry only when its first poll finds
-//! the deadline in the future, and pushes it onto a Treiber stack. The timer thread takes the whole
-//! stack with one swap. It sleeps until its earliest deadline and is unparked only by a registration
+//! **Registration is lock-free.** A `Sleep` allocates a 40-byte entry only when its first poll finds
+//! the deadline in the future, and pushes it onto a Treiber stack (one per shard; a thread always uses
+//! its own). The timer thread takes each whole stack with one swap. It sleeps until its earliest deadline and is unparked only by a registration
 //! due *before* that, never once per registration (`driver` explains the Dekker-style handshake).
 //!
 //! **Cancellation never waits.** The entry is shared by the `Sleep` and the timer thread through two
@@ -24,11 +24,13 @@
 //! 1024 between the executor's [`set_wake_batch_hooks`] callbacks (magpie defers worker unparks to the
 //! end of a chunk). No lock exists between registrants and the timer, so wakes never stall them.
 //!
-//! **Why the thread is not the bottleneck.** Per timer, the thread does one stack pop and list link
-//! (none at all for a timeout whose future finished first), a cascade or two, one state-word RMW and
-//! a waker move when firing, and one RMW to release its reference: about 60 ns of timer-thread CPU
-//! per timer measured end to end. A million timers firing over 100 ms keep it well under half busy;
-//! while registrations stream in it links them every 5 ms, so a registration storm never lands on a
+//! **What the thread costs.** Per timer, the thread does one stack pop and array push (none at all
+//! for a timeout whose future finished first), a cascade or two, one state-word RMW and a waker move
+//! when firing, and one RMW to release its reference. Wheel slots are arrays walked with prefetch,
+//! so entries scattered over the heap cost overlapping cache misses, not one after the other. In the
+//! benchmark workloads that is about 0.12 µs of timer-thread CPU per timer, wakes included, when
+//! deadlines follow spawn order, and 0.16 µs when a million are scattered over 100 ms; while
+//! registrations stream in it links them every 5 ms, so a registration storm never lands on a
 //! deadline in one burst; the expensive part, scheduling the woken tasks, is batched through the
 //! hooks. See `timer/README.md` for a one-page picture.
 //!
