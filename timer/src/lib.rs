@@ -43,6 +43,7 @@ mod driver;
 mod entry;
 mod global;
 mod hooks;
+mod instant;
 mod interval;
 mod metrics;
 mod prefetch;

@@ -14,17 +14,21 @@ use std::task::{Context, Poll};
 use crate::driver::Shared;
 use crate::entry::Entry;
 
-/// The owner's handle on its timer entry.
-#[derive(Debug, Default)]
+/// The owner's handle on its timer entry: the entry pointer (null when there is none) with the flags
+/// [`ARMED`] and [`EARLY`] in its two low bits, which an entry's alignment leaves free. One word, so
+/// that a `Sleep` is 16 bytes.
 pub(crate) struct Registration {
-    /// The entry, if one was allocated (the owner holds its `OWNER_REF`).
-    entry: Option<NonNull<Entry>>,
-    /// The entry is registered with the timer thread.
-    armed: bool,
-    /// The owner's deadline moved later than the armed registration's tick (a cheap reset): when it
-    /// fires, the owner must register again rather than complete.
-    early: bool,
+    tagged: *mut Entry,
 }
+
+/// The entry is registered with the timer thread.
+const ARMED: usize = 1;
+/// The owner's deadline moved later than the armed registration's tick (a cheap reset): when it
+/// fires, the owner must register again rather than complete.
+const EARLY: usize = 2;
+/// Both flags.
+const FLAGS: usize = ARMED | EARLY;
+const _: () = assert!(std::mem::align_of::<Entry>() > FLAGS);
 
 // SAFETY: the entry is only reached through its atomics and the owner-side protocol of `Entry`, which
 // is thread-agnostic; the waker it stores is `Send + Sync`.
@@ -32,19 +36,50 @@ unsafe impl Send for Registration {}
 // SAFETY: every method that touches the entry takes `&mut self`; `&Registration` exposes nothing.
 unsafe impl Sync for Registration {}
 
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("entry", &self.entry())
+            .field("armed", &self.is_armed())
+            .field("early", &self.is_early())
+            .finish()
+    }
+}
+
+impl Default for Registration {
+    fn default() -> Self {
+        Registration::new()
+    }
+}
+
 impl Registration {
     /// A registration without an entry.
     pub(crate) const fn new() -> Self {
         Registration {
-            entry: None,
-            armed: false,
-            early: false,
+            tagged: std::ptr::null_mut(),
         }
+    }
+
+    /// The entry, if one was allocated (the owner holds its `OWNER_REF`).
+    fn entry(&self) -> Option<NonNull<Entry>> {
+        NonNull::new(self.tagged.map_addr(|addr| addr & !FLAGS))
+    }
+
+    /// Stores `entry` with `flags` (flags only with an entry).
+    fn set(&mut self, entry: Option<NonNull<Entry>>, flags: usize) {
+        debug_assert!(entry.is_some() || flags == 0, "flags without an entry");
+        let ptr = entry.map_or(std::ptr::null_mut(), NonNull::as_ptr);
+        self.tagged = ptr.map_addr(|addr| addr | flags);
+    }
+
+    /// The current flags.
+    fn flags(&self) -> usize {
+        self.tagged.addr() & FLAGS
     }
 
     /// True if registered with the timer thread for the current deadline.
     pub(crate) fn is_armed(&self) -> bool {
-        self.armed
+        self.flags() & ARMED != 0
     }
 
     /// Polls for the deadline `tick`: registers on the first call (reusing a released entry if there is
@@ -57,7 +92,7 @@ impl Registration {
         tick: u64,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        if self.armed {
+        if self.is_armed() {
             return self.poll_armed(cx);
         }
         self.register(shared, tick, cx);
@@ -66,16 +101,16 @@ impl Registration {
 
     /// Polls an armed registration: `Ready` once the timer fired.
     pub(crate) fn poll_armed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let entry = self.entry.expect("an armed registration has an entry");
-        debug_assert!(self.armed);
+        let entry = self.entry().expect("an armed registration has an entry");
+        debug_assert!(self.is_armed());
         // SAFETY: we hold the owner reference and are the only owner (`&mut self`).
         unsafe { Entry::poll_by_owner(entry, cx.waker()) }
     }
 
     /// Registers for the deadline `tick`, reusing a released entry if there is one.
     pub(crate) fn register(&mut self, shared: &Shared, tick: u64, cx: &mut Context<'_>) {
-        debug_assert!(!self.armed);
-        let entry = match self.entry {
+        debug_assert!(!self.is_armed());
+        let entry = match self.entry() {
             Some(entry) => {
                 // SAFETY: an unarmed entry was released by the timer (module invariant) and is ours.
                 unsafe { Entry::rearm(entry, tick, cx.waker()) };
@@ -83,44 +118,49 @@ impl Registration {
             }
             None => Entry::allocate(tick, cx.waker().clone()),
         };
-        self.entry = Some(entry);
-        self.armed = true;
+        self.set(Some(entry), ARMED | (self.flags() & EARLY));
         shared.push_registration(entry, tick);
     }
 
     /// The tick the armed entry is registered for.
     pub(crate) fn registered_tick(&self) -> Option<u64> {
-        match self.entry {
+        match self.entry() {
             // SAFETY: we hold the owner reference; the tick was written by us.
-            Some(entry) if self.armed => Some(unsafe { entry.as_ref() }.tick()),
+            Some(entry) if self.is_armed() => Some(unsafe { entry.as_ref() }.tick()),
             _ => None,
         }
     }
 
     /// Marks the armed registration as earlier than the owner's deadline (or not).
     pub(crate) fn set_early(&mut self, early: bool) {
-        self.early = early && self.armed;
+        let flags = if early && self.is_armed() {
+            self.flags() | EARLY
+        } else {
+            self.flags() & !EARLY
+        };
+        self.set(self.entry(), flags);
     }
 
     /// True if the armed registration is earlier than the owner's deadline.
     pub(crate) fn is_early(&self) -> bool {
-        self.early
+        self.flags() & EARLY != 0
     }
 
     /// Withdraws the registration (the deadline changed). Keeps the entry for reuse when the timer has
     /// already released it, otherwise cancels it.
     pub(crate) fn disarm(&mut self, shared: &Shared) {
-        self.early = false;
-        if !self.armed {
+        let armed = self.is_armed();
+        let entry = self.entry();
+        self.set(entry, 0);
+        if !armed {
             return;
         }
-        self.armed = false;
-        let entry = self.entry.expect("an armed registration has an entry");
+        let entry = entry.expect("an armed registration has an entry");
         // SAFETY: we hold the owner reference.
         if unsafe { Entry::is_released_by_timer(entry) } {
             return;
         }
-        self.entry = None;
+        self.set(None, 0);
         // SAFETY: we hold the owner reference and give it up here.
         let action = unsafe { Entry::cancel_by_owner(entry) };
         shared.cancelled(entry, action);
@@ -131,9 +171,8 @@ impl Registration {
     /// Inlined so that dropping a never-registered `Sleep` (every ready `timeout`) is one branch.
     #[inline]
     pub(crate) fn release(&mut self, shared: fn() -> &'static Shared) {
-        if let Some(entry) = self.entry.take() {
-            self.armed = false;
-            self.early = false;
+        if let Some(entry) = self.entry() {
+            self.set(None, 0);
             release_entry(entry, shared);
         }
     }
@@ -141,11 +180,10 @@ impl Registration {
     /// Like [`Registration::release`] with an explicit driver (loom models and tests).
     #[cfg(any(test, loom))]
     pub(crate) fn release_with(&mut self, shared: &Shared) {
-        let Some(entry) = self.entry.take() else {
+        let Some(entry) = self.entry() else {
             return;
         };
-        self.armed = false;
-        self.early = false;
+        self.set(None, 0);
         // SAFETY: we hold the owner reference and give it up here.
         let action = unsafe { Entry::cancel_by_owner(entry) };
         shared.cancelled(entry, action);

@@ -1,6 +1,8 @@
 //! [`Sleep`]: a future that completes at a deadline, plus [`sleep`] and [`sleep_until`].
 //!
-//! A `Sleep` is a deadline and a [`Registration`]. Creating one does nothing but read the clock. The
+//! A `Sleep` is a deadline and a [`Registration`], 16 bytes in all (the deadline as a
+//! [`CompactInstant`], the registration one tagged pointer). Creating one does nothing but read the
+//! clock. The
 //! first poll completes at once if the deadline has passed; otherwise it registers with the timer
 //! thread (one small allocation, pushed lock-free). Later polls only look at the entry's state word.
 //! Dropping a registered `Sleep` cancels it without waiting for the timer thread; the timer thread
@@ -16,6 +18,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::global;
+use crate::instant::CompactInstant;
 use crate::registration::Registration;
 
 /// How far "never" is: deadlines beyond `now + FAR_FUTURE` are clamped to it (about 30 years).
@@ -39,7 +42,7 @@ pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {
 #[derive(Debug)]
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    deadline: Instant,
+    deadline: CompactInstant,
     registration: Registration,
     _pinned: PhantomPinned,
 }
@@ -70,21 +73,31 @@ pub fn sleep(duration: Duration) -> Sleep {
 #[inline]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        deadline,
+        deadline: CompactInstant::from_instant(deadline),
         registration: Registration::new(),
         _pinned: PhantomPinned,
     }
 }
 
 impl Sleep {
+    /// A sleep whose deadline is not fixed yet (an unanchored `timeout`): never polled before a
+    /// `reset`, and cheaper to make than reading the clock.
+    pub(crate) const fn placeholder() -> Sleep {
+        Sleep {
+            deadline: CompactInstant::EPOCH,
+            registration: Registration::new(),
+            _pinned: PhantomPinned,
+        }
+    }
+
     /// The instant at which this sleep completes.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.to_instant()
     }
 
     /// True if the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        CompactInstant::now() >= self.deadline
     }
 
     /// Changes the deadline, whether or not this sleep has completed.
@@ -108,7 +121,7 @@ impl Sleep {
         // SAFETY: `Sleep` does not rely on its own address (the entry lives on the heap); nothing is
         // moved out of the pinned value.
         let this = unsafe { self.get_unchecked_mut() };
-        this.deadline = deadline;
+        this.deadline = CompactInstant::from_instant(deadline);
         let Some(registered) = this.registration.registered_tick() else {
             return;
         };
@@ -137,12 +150,12 @@ impl Future for Sleep {
             // The registration fired for an earlier deadline than the current one.
             this.registration.disarm(global::shared());
         }
-        if Instant::now() >= this.deadline {
+        if CompactInstant::now() >= this.deadline {
             return Poll::Ready(());
         }
         let shared = global::shared();
         this.registration
-            .register(shared, shared.tick_for(this.deadline), cx);
+            .register(shared, shared.tick_for(this.deadline.to_instant()), cx);
         Poll::Pending
     }
 }

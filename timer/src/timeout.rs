@@ -9,7 +9,6 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -45,13 +44,6 @@ pub struct Timeout<F> {
     unanchored: Option<Duration>,
 }
 
-/// A stand-in deadline for a not-yet-anchored timeout (read once per process, never polled).
-#[inline]
-fn placeholder_deadline() -> Instant {
-    static PLACEHOLDER: OnceLock<Instant> = OnceLock::new();
-    *PLACEHOLDER.get_or_init(Instant::now)
-}
-
 /// Requires `future` to complete within `duration`, counted from the first poll that finds it
 /// pending (for `timeout(d, f).await`, the moment of the call). Huge durations saturate ("never").
 ///
@@ -66,7 +58,7 @@ fn placeholder_deadline() -> Instant {
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
-        delay: sleep_until(placeholder_deadline()),
+        delay: Sleep::placeholder(),
         unanchored: Some(duration),
     }
 }
