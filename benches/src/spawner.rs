@@ -5,8 +5,11 @@
 //! associated functions (no `self`), so a task that only sleeps captures nothing runtime-specific; only
 //! spawning needs the spawner value (smol's executor handle).
 
+use std::fmt::Display;
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// Spawning, sleeping, timeouts and yielding on one runtime.
@@ -38,6 +41,28 @@ pub trait Spawner: Clone + Send + Sync + 'static {
 
     /// Yields once to the scheduler.
     fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+/// A join handle whose `Result` output is unwrapped (a join error panics, naming the error).
+///
+/// The same size as the handle it wraps, as smol's `Task` is: workloads keep a million handles in a
+/// `Vec`, and an adapter carrying a function pointer (`FutureExt::map(fn)`) would add 8 bytes a task
+/// to the runtimes that need one, i.e. measure the harness rather than the runtime.
+#[derive(Debug)]
+pub struct Unwrapped<J>(pub J);
+
+impl<J, T, E> Future for Unwrapped<J>
+where
+    J: Future<Output = Result<T, E>> + Unpin,
+    E: Display,
+{
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|result| result.unwrap_or_else(|error| panic!("benchmark task failed: {error}")))
+    }
 }
 
 /// A runtime that can be built with a number of worker threads and block on a future.

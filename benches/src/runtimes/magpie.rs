@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 
-use crate::spawner::{BenchRuntime, Spawner};
+use crate::spawner::{BenchRuntime, Spawner, Unwrapped};
 
 /// A magpie runtime.
 pub struct MagpieRuntime {
@@ -17,22 +17,15 @@ pub struct MagpieRuntime {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MagpieSpawner;
 
-fn unwrap_join<T>(result: Result<T, magpie::task::JoinError>) -> T {
-    result.unwrap_or_else(|error| panic!("benchmark task failed: {error}"))
-}
-
 impl Spawner for MagpieSpawner {
-    type Join<T: Send + 'static> = futures::future::Map<
-        magpie::task::JoinHandle<T>,
-        fn(Result<T, magpie::task::JoinError>) -> T,
-    >;
+    type Join<T: Send + 'static> = Unwrapped<magpie::task::JoinHandle<T>>;
 
     fn spawn<F>(&self, future: F) -> Self::Join<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        magpie::spawn(future).map(unwrap_join as fn(_) -> _)
+        Unwrapped(magpie::spawn(future))
     }
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 
-use crate::spawner::{BenchRuntime, Spawner};
+use crate::spawner::{BenchRuntime, Spawner, Unwrapped};
 
 /// A tokio multi-thread runtime with timers enabled.
 pub struct TokioRuntime {
@@ -17,22 +17,15 @@ pub struct TokioRuntime {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TokioSpawner;
 
-fn unwrap_join<T>(result: Result<T, tokio::task::JoinError>) -> T {
-    result.unwrap_or_else(|error| panic!("benchmark task failed: {error}"))
-}
-
 impl Spawner for TokioSpawner {
-    type Join<T: Send + 'static> = futures::future::Map<
-        tokio::task::JoinHandle<T>,
-        fn(Result<T, tokio::task::JoinError>) -> T,
-    >;
+    type Join<T: Send + 'static> = Unwrapped<tokio::task::JoinHandle<T>>;
 
     fn spawn<F>(&self, future: F) -> Self::Join<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        tokio::spawn(future).map(unwrap_join as fn(_) -> _)
+        Unwrapped(tokio::spawn(future))
     }
 
     fn sleep(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
