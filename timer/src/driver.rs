@@ -12,7 +12,7 @@
 //!
 //! Waking the timer thread. While it runs, the thread publishes `sleeping_until = AWAKE` (0) and
 //! registrants never unpark it. Before parking it publishes the tick it will sleep until, then looks at
-//! the registration stack once more; a registrant pushes, then reads `sleeping_until` and unparks only if
+//! every registration shard once more; a registrant pushes, then reads `sleeping_until` and unparks only if
 //! its deadline is earlier. Both sides put a SeqCst fence between their store and their load (Dekker
 //! style), so either the registrant sees the new target or the thread sees the new registration: no
 //! lost wake-up, and at most one unpark per parked period in the common case of later deadlines.
@@ -335,8 +335,9 @@ impl Core {
     fn drain_registrations(&mut self, shared: &Shared) -> usize {
         let mut drained = 0;
         for stack in shared.registrations.iter() {
-            // Relaxed peek: skipping an empty shard leaves its cache line with its registrant. A push
-            // this misses is taken next turn, and the parking handshake re-checks every shard.
+            // Relaxed peek: a swap of an empty shard would take its cache line exclusively for
+            // nothing. A push this misses is taken next turn, and the parking handshake re-checks
+            // every shard.
             if stack.load(Ordering::Relaxed).is_null() {
                 continue;
             }
@@ -457,11 +458,12 @@ unsafe fn fire(entry: NonNull<Entry>, batch: &mut Vec<Waker>, totals: &mut Timer
     }
 }
 
-/// Runs `f`, containing a panic so the timer thread survives a misbehaving waker or hook.
-fn guarded(f: impl FnOnce()) {
+/// Runs `f`, containing a panic so the timer thread survives a misbehaving waker or hook (and a
+/// waker dropped with a freed entry cannot unwind out of the timer's bookkeeping).
+pub(crate) fn guarded(f: impl FnOnce()) {
     if catch_unwind(AssertUnwindSafe(f)).is_err() {
         #[cfg(feature = "tracing")]
-        tracing::error!("magpie-timer: a waker or wake hook panicked; the timer thread continues");
+        tracing::error!("magpie-timer: a waker or wake hook panicked; the panic was contained");
     }
 }
 

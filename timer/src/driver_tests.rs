@@ -218,6 +218,43 @@ fn a_panicking_waker_does_not_stop_the_others() {
 }
 
 #[test]
+fn a_waker_that_panics_when_dropped_with_its_entry_is_contained() {
+    // A cancelled entry keeps its owner's last waker; the timer thread drops it when it frees the
+    // entry. Dropping a waker can run user code; a panic there must not unwind out of the turn.
+    struct PanicsOnDrop;
+    impl Wake for PanicsOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("waker drop panics on purpose");
+        }
+    }
+    let (shared, mut core) = driver();
+    let mut cancelled = Registration::new();
+    {
+        let bad = Waker::from(Arc::new(PanicsOnDrop));
+        assert!(poll(&mut cancelled, &shared, 50, &bad).is_pending());
+    }
+    let (count, good) = counting_waker();
+    let mut other = Registration::new();
+    assert!(poll(&mut other, &shared, 60, &good).is_pending());
+    core.turn(&shared, 1);
+    // In the wheel now: the cancellation goes through the sweep, which frees the entry.
+    cancelled.release_with(&shared);
+    core.turn(&shared, 2); // schedules the sweep
+    core.turn(&shared, 2 + SWEEP_TICKS);
+    assert_eq!(shared.metrics().cancelled, 1);
+    core.turn(&shared, 60);
+    assert_eq!(
+        count.0.load(StdOrdering::SeqCst),
+        1,
+        "the timer went on after the panic"
+    );
+    other.release_with(&shared);
+}
+
+#[test]
 fn ticks_round_up_and_saturate() {
     let (shared, _core) = driver();
     let origin = shared.origin;

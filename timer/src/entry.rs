@@ -128,7 +128,16 @@ impl Entry {
     unsafe fn free(ptr: NonNull<Entry>) {
         // SAFETY: per the contract, the node came from `Box::leak` in `allocate` and is no longer
         // referenced by anyone, so rebuilding and dropping the box is the unique release.
-        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+        let entry = unsafe { Box::from_raw(ptr.as_ptr()) };
+        // A cancelled entry still holds its owner's last waker, and dropping a waker can run user
+        // code (an executor freeing the task, and with it the task's output). On the timer thread a
+        // panic there would end the thread and strand every pending timer, so the drop is contained.
+        // SAFETY: we own the node (above).
+        let waker = entry.waker.with_mut(|cell| unsafe { (*cell).take() });
+        drop(entry);
+        if let Some(waker) = waker {
+            crate::driver::guarded(move || drop(waker));
+        }
     }
 
     // ----- owner side -------------------------------------------------------------------------------

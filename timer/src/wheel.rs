@@ -70,8 +70,9 @@ pub(crate) struct Wheel {
     len: usize,
 }
 
-// SAFETY: the wheel only holds pointers to entries it has a reference on (TIMER_REF); entries are
-// `Sync` through their atomics, and the timer thread that owns the wheel may move it between threads.
+// SAFETY: the wheel only holds pointers to entries it has a reference on (TIMER_REF). What it reaches
+// through them is either atomic or, like `wheel_index`, touched by the wheel's owner alone (entry.rs's
+// ownership protocol), so moving the wheel to another thread with its owner changes nothing.
 unsafe impl Send for Wheel {}
 
 impl std::fmt::Debug for Wheel {
@@ -222,7 +223,9 @@ impl Wheel {
     }
 
     /// Advances the wheel's time to `now`, calling `fire` for every entry whose deadline is `<= now`
-    /// (each already unlinked; `fire` takes over the timer's reference). Costs O(lists processed +
+    /// (each already unlinked; `fire` takes over the timer's reference). `fire` cannot reach the wheel
+    /// (it is borrowed here), which the walk relies on: entries of the list being processed that it
+    /// has not reached yet keep their old indices until then. Costs O(lists processed +
     /// entries fired or cascaded), independent of how many timers stay pending.
     pub(crate) fn advance(&mut self, now: u64, mut fire: impl FnMut(NonNull<Entry>)) {
         while let Some(expiration) = self.next_expiration() {
@@ -275,6 +278,45 @@ impl Wheel {
         }
         let slot = ((tick >> (SLOT_BITS * level as u32)) as usize) % SLOTS;
         (level * SLOTS + slot) as u32
+    }
+}
+
+#[cfg(test)]
+impl Wheel {
+    /// Checks every placement invariant of the module doc (tests only): each linked entry is due
+    /// after `elapsed`, sits in the list its deadline gives, at the index it records; occupancy bits
+    /// match non-empty lists; `len` counts them all.
+    pub(crate) fn check_invariants(&self) {
+        let mut total = 0;
+        for (location, list) in self.lists.iter().enumerate() {
+            if location != OVERFLOW as usize {
+                let bit = self.occupied[location / SLOTS] >> (location % SLOTS) & 1;
+                assert_eq!(bit == 1, !list.is_empty(), "occupancy of list {location}");
+            }
+            for (index, &entry) in list.iter().enumerate() {
+                // SAFETY: linked entries are alive; tests run the wheel on one thread.
+                let tick = unsafe { entry.as_ref() }.tick();
+                assert!(
+                    tick > self.elapsed,
+                    "a linked deadline {tick} is due at {}",
+                    self.elapsed
+                );
+                // SAFETY: as above.
+                assert_eq!(unsafe { index_of(entry) } as usize, index);
+                assert_eq!(
+                    self.location_for(tick) as usize,
+                    location,
+                    "deadline {tick}"
+                );
+                total += 1;
+            }
+        }
+        assert_eq!(total, self.len);
+    }
+
+    /// The capacity of the largest list array (tests only).
+    pub(crate) fn largest_capacity(&self) -> usize {
+        self.lists.iter().map(Vec::capacity).max().unwrap_or(0)
     }
 }
 

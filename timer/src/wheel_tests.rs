@@ -307,8 +307,11 @@ fn random_inserts_removes_and_advances_match_a_model() {
                 let step = match next() % 20 {
                     // Now and then across a wheel-span boundary, re-placing the overflow list.
                     0 => next() % (1 << 37),
-                    1..=7 => next() % 3,
-                    8..=14 => next() % 200,
+                    // Exactly onto the next expiration, or onto a wheel-span boundary.
+                    1 => h.wheel.next_expiration().map_or(1, |e| e.tick - now),
+                    2 => (((now >> 36) + 1) << 36) - now,
+                    3..=8 => next() % 3,
+                    9..=14 => next() % 200,
                     _ => next() % (1 << 20),
                 };
                 now += step;
@@ -321,6 +324,7 @@ fn random_inserts_removes_and_advances_match_a_model() {
             }
         }
         assert_eq!(h.wheel.len(), live.len());
+        h.wheel.check_invariants();
     }
     for &index in live.keys() {
         assert!(h.is_linked(index));
@@ -328,4 +332,23 @@ fn random_inserts_removes_and_advances_match_a_model() {
     // Jump past every deadline, overflow included: all the rest fire.
     let fired = h.advance(now + (1 << 40));
     assert_eq!(fired.len(), live.len());
+}
+
+#[test]
+fn a_burst_gives_its_array_memory_back() {
+    let n = if cfg!(miri) { 600 } else { 100_000 };
+    let mut h = Harness::new(0);
+    // Cancelled before it is due: removals shrink the slot's array.
+    let cancelled: Vec<usize> = (0..n).map(|_| h.insert(5_000).unwrap()).collect();
+    for index in cancelled {
+        h.remove(index);
+    }
+    assert!(h.wheel.largest_capacity() <= KEEP_CAPACITY);
+    // Cascaded and fired: processed arrays above the limit are freed.
+    for i in 0..n {
+        h.insert(70_000 + i as u64 % 50);
+    }
+    assert_eq!(h.advance(80_000).len(), n);
+    assert!(h.wheel.largest_capacity() <= KEEP_CAPACITY);
+    h.wheel.check_invariants();
 }
