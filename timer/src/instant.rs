@@ -22,9 +22,6 @@ fn epoch() -> Instant {
 pub(crate) struct CompactInstant(i64);
 
 impl CompactInstant {
-    /// The epoch itself: a placeholder for a deadline not fixed yet.
-    pub(crate) const EPOCH: CompactInstant = CompactInstant(0);
-
     /// `instant`, exactly, or the nearest end of the range if it is more than ~292 years away.
     #[inline]
     pub(crate) fn from_instant(instant: Instant) -> CompactInstant {
@@ -36,6 +33,17 @@ impl CompactInstant {
                 CompactInstant(i64::try_from(before).map_or(-i64::MAX, |nanos| -nanos))
             }
         }
+    }
+
+    /// A duration stored in the same eight bytes (nanoseconds, saturating at ~292 years): an
+    /// unanchored timeout keeps its duration here until its deadline is fixed.
+    pub(crate) fn from_duration(duration: Duration) -> CompactInstant {
+        CompactInstant(i64::try_from(duration.as_nanos()).unwrap_or(i64::MAX))
+    }
+
+    /// The duration stored by [`CompactInstant::from_duration`].
+    pub(crate) fn to_duration(self) -> Duration {
+        Duration::from_nanos(self.0.unsigned_abs())
     }
 
     /// The current time.
@@ -86,6 +94,24 @@ mod tests {
         assert!(earlier < later);
         assert!(CompactInstant::from_instant(now - Duration::from_millis(5)) < earlier);
         assert!(CompactInstant::now() >= earlier);
+    }
+
+    #[test]
+    fn durations_round_trip_and_saturate() {
+        for duration in [
+            Duration::ZERO,
+            Duration::new(5, 7),
+            Duration::from_secs(86_400 * 365 * 30),
+        ] {
+            assert_eq!(
+                CompactInstant::from_duration(duration).to_duration(),
+                duration
+            );
+        }
+        assert_eq!(
+            CompactInstant::from_duration(Duration::MAX).to_duration(),
+            Duration::from_nanos(i64::MAX as u64)
+        );
     }
 
     #[test]

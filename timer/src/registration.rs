@@ -15,8 +15,8 @@ use crate::driver::Shared;
 use crate::entry::Entry;
 
 /// The owner's handle on its timer entry: the entry pointer (null when there is none) with the flags
-/// [`ARMED`] and [`EARLY`] in its two low bits, which an entry's alignment leaves free. One word, so
-/// that a `Sleep` is 16 bytes.
+/// [`ARMED`], [`EARLY`] and [`UNANCHORED`] in its three low bits, which an entry's alignment leaves
+/// free. One word, so that a `Sleep` is 16 bytes.
 pub(crate) struct Registration {
     tagged: *mut Entry,
 }
@@ -26,8 +26,11 @@ const ARMED: usize = 1;
 /// The owner's deadline moved later than the armed registration's tick (a cheap reset): when it
 /// fires, the owner must register again rather than complete.
 const EARLY: usize = 2;
-/// Both flags.
-const FLAGS: usize = ARMED | EARLY;
+/// The owner's deadline is not fixed yet: it holds a duration to start at the first pending poll (a
+/// `timeout` whose future has not been polled pending). Never set with an entry.
+const UNANCHORED: usize = 4;
+/// Every flag.
+const FLAGS: usize = ARMED | EARLY | UNANCHORED;
 const _: () = assert!(std::mem::align_of::<Entry>() > FLAGS);
 
 // SAFETY: the entry is only reached through its atomics and the owner-side protocol of `Entry`, which
@@ -58,6 +61,24 @@ impl Registration {
         Registration {
             tagged: std::ptr::null_mut(),
         }
+    }
+
+    /// A registration without an entry whose owner's deadline is not fixed yet.
+    pub(crate) const fn unanchored() -> Self {
+        Registration {
+            tagged: std::ptr::without_provenance_mut(UNANCHORED),
+        }
+    }
+
+    /// True while the owner's deadline is not fixed ([`Registration::unanchored`]).
+    pub(crate) fn is_unanchored(&self) -> bool {
+        self.flags() & UNANCHORED != 0
+    }
+
+    /// Clears the unanchored mark: the owner fixed its deadline.
+    pub(crate) fn anchor(&mut self) {
+        debug_assert!(self.entry().is_none());
+        self.set(None, 0);
     }
 
     /// The entry, if one was allocated (the owner holds its `OWNER_REF`).

@@ -80,14 +80,31 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 impl Sleep {
-    /// A sleep whose deadline is not fixed yet (an unanchored `timeout`): never polled before a
-    /// `reset`, and cheaper to make than reading the clock.
-    pub(crate) const fn placeholder() -> Sleep {
+    /// A sleep whose deadline is not fixed yet (an unanchored `timeout`): it holds `duration` in
+    /// place of a deadline until [`Sleep::take_unanchored`]; it is never polled before that, and
+    /// making it reads no clock.
+    pub(crate) fn unanchored(duration: Duration) -> Sleep {
         Sleep {
-            deadline: CompactInstant::EPOCH,
-            registration: Registration::new(),
+            deadline: CompactInstant::from_duration(duration),
+            registration: Registration::unanchored(),
             _pinned: PhantomPinned,
         }
+    }
+
+    /// True while the deadline is not fixed ([`Sleep::unanchored`]).
+    pub(crate) fn is_unanchored(&self) -> bool {
+        self.registration.is_unanchored()
+    }
+
+    /// For an unanchored sleep, its duration, clearing the mark (the caller then `reset`s it).
+    pub(crate) fn take_unanchored(self: Pin<&mut Self>) -> Option<Duration> {
+        // SAFETY: no field is moved out of the pinned value.
+        let this = unsafe { self.get_unchecked_mut() };
+        if !this.registration.is_unanchored() {
+            return None;
+        }
+        this.registration.anchor();
+        Some(this.deadline.to_duration())
     }
 
     /// The instant at which this sleep completes.

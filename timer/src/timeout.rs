@@ -39,9 +39,8 @@ impl From<Elapsed> for std::io::Error {
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Timeout<F> {
     future: F,
+    /// For [`timeout`], until the first pending poll, an unanchored sleep holding the duration.
     delay: Sleep,
-    /// For [`timeout`]: the duration, until the first pending poll turns it into `delay`'s deadline.
-    unanchored: Option<Duration>,
 }
 
 /// Requires `future` to complete within `duration`, counted from the first poll that finds it
@@ -58,8 +57,7 @@ pub struct Timeout<F> {
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future,
-        delay: Sleep::placeholder(),
-        unanchored: Some(duration),
+        delay: Sleep::unanchored(duration),
     }
 }
 
@@ -68,7 +66,6 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future,
         delay: sleep_until(deadline),
-        unanchored: None,
     }
 }
 
@@ -91,10 +88,7 @@ impl<F> Timeout<F> {
     /// The deadline, once fixed: always for [`timeout_at`], after the first pending poll for
     /// [`timeout`].
     pub fn deadline(&self) -> Option<Instant> {
-        match self.unanchored {
-            Some(_) => None,
-            None => Some(self.delay.deadline()),
-        }
+        (!self.delay.is_unanchored()).then(|| self.delay.deadline())
     }
 }
 
@@ -112,7 +106,7 @@ impl<F: Future> Future for Timeout<F> {
         }
         // SAFETY: `delay` is structurally pinned (see above).
         let mut delay = unsafe { Pin::new_unchecked(&mut this.delay) };
-        if let Some(duration) = this.unanchored.take() {
+        if let Some(duration) = delay.as_mut().take_unanchored() {
             delay
                 .as_mut()
                 .reset(deadline_after(Instant::now(), duration));
