@@ -380,4 +380,9 @@ fn entry_fits_one_48_byte_malloc_chunk() {
     assert_eq!(std::mem::size_of::<Entry>(), 40);
     // The deadline in 8 bytes and the registration as one tagged pointer.
     assert_eq!(std::mem::size_of::<crate::Sleep>(), 16);
+    // An unanchored timeout keeps its duration inside its Sleep: nothing beside the two.
+    assert_eq!(
+        std::mem::size_of::<crate::Timeout<std::future::Ready<u64>>>(),
+        std::mem::size_of::<std::future::Ready<u64>>() + 16
+    );
 }
