@@ -1,11 +1,15 @@
-//! The runtime's list of owned tasks: every task that has not completed, so that shutdown can drop
-//! the futures of tasks nobody will ever wake.
+//! The runtime's list of owned tasks: every task that has not completed (and every completed one
+//! whose `JoinHandle` is still alive), so that shutdown can drop the futures of tasks nobody will
+//! ever wake.
 //!
 //! An intrusive doubly linked list through [`Links`] in each task header, split into shards (by
 //! runs of consecutive task ids) so that workers spawning and completing tasks at once rarely meet
-//! on a lock. The list owns one reference to each task in it; whoever unlinks a task (its
-//! completion, or shutdown's drain) releases that reference. Once closed (at shutdown) it refuses
-//! new tasks, which `spawn` then cancels.
+//! on a lock. The list owns one reference to each task in it; whoever unlinks a task releases that
+//! reference: its completion if no `JoinHandle` is left, else the handle's drop, or shutdown's
+//! drain. Joined tasks thus leave the list in the order their joiner drops the handles, usually
+//! spawn order, over neighbours it has just touched, and the workers that complete them never take
+//! the shard lock the spawner is using. Once closed (at shutdown) the list refuses new tasks, which
+//! `spawn` then cancels.
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
@@ -149,4 +153,103 @@ fn lock(shard: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
     shard
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(all(test, not(loom)))]
+impl OwnedTasks {
+    /// Tasks in the list (tests only).
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| {
+                let shard = lock(shard);
+                let mut count = 0;
+                let mut cursor = shard.head;
+                while let Some(ptr) = cursor {
+                    count += 1;
+                    // SAFETY: listed tasks are live and we hold the shard lock that guards links.
+                    cursor = unsafe { *ptr.as_ref().links.next.get() };
+                }
+                count
+            })
+            .sum()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use futures::channel::oneshot;
+
+    use crate::runtime::Builder;
+
+    /// Tasks that finish out of spawn order while their handles live are left on the list for the
+    /// handles to unlink (`raw::defer_unlink`); joining them empties it, and so does dropping
+    /// unjoined handles of finished tasks. Tasks finishing in order are unlinked at completion.
+    #[test]
+    fn joined_tasks_leave_the_list_whichever_side_unlinks_them() {
+        let runtime = Builder::new().worker_threads(1).build().unwrap();
+        let owned = || runtime.handle().shared.owned.len();
+        let started = Arc::new(AtomicUsize::new(0));
+        let (senders, handles): (Vec<_>, Vec<_>) = (0..64u32)
+            .map(|i| {
+                let (tx, rx) = oneshot::channel::<u32>();
+                let started = Arc::clone(&started);
+                let handle = runtime.spawn(async move {
+                    started.fetch_add(1, Ordering::SeqCst);
+                    rx.await.unwrap() + i
+                });
+                (tx, handle)
+            })
+            .unzip();
+        // Every task starts and waits on its channel before any is completed.
+        while started.load(Ordering::SeqCst) < 64 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(owned(), 64);
+        // Complete them in reverse spawn order: every completion but the first is out of order.
+        for tx in senders.into_iter().rev() {
+            tx.send(1).unwrap();
+        }
+        while !handles.iter().all(|h| h.is_finished()) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let deferred = owned();
+        assert!(
+            deferred >= 60,
+            "out-of-order completions left on the list: {deferred}"
+        );
+        // Join half, drop the other half unjoined: either way the handle unlinks.
+        let mut handles = handles.into_iter();
+        let joined: Vec<_> = handles.by_ref().take(32).collect();
+        let sum: u32 = runtime.block_on(async move {
+            let mut sum = 0;
+            for handle in joined {
+                sum += handle.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, (0..32).map(|i| i + 1).sum::<u32>());
+        drop(handles.collect::<Vec<_>>());
+        assert_eq!(owned(), 0);
+
+        // In spawn order: nearly all leave at completion, before anyone joins them (the first, and
+        // any that a batch boundary puts out of order, wait for their handles).
+        let handles: Vec<_> = (0..64u32)
+            .map(|i| runtime.spawn(async move { i }))
+            .collect();
+        while !handles.iter().all(|h| h.is_finished()) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(
+            owned() < 16,
+            "in-order completions stayed listed: {}",
+            owned()
+        );
+        drop(handles);
+        assert_eq!(owned(), 0);
+    }
 }

@@ -35,6 +35,7 @@ use loom::thread;
 
 use super::state::{
     IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER,
+    UNLINK_DEFERRED,
 };
 
 /// The value the modelled future returns.
@@ -84,11 +85,18 @@ struct Task {
     signals: AtomicUsize,
     /// Signals the future needs before it returns `Ready`.
     needed: usize,
+    /// Whether completion defers unlinking to the join handle (`raw::defer_unlink`'s answer).
+    defer_unlink: bool,
 }
 
 impl Task {
     /// A freshly spawned task: one queued run, listed, with a join handle.
     fn spawn(needed: usize) -> (Arc<Task>, Handle) {
+        Task::spawn_deferring(needed, false)
+    }
+
+    /// As [`Task::spawn`], with completion deferring the unlink to the handle when there is one.
+    fn spawn_deferring(needed: usize, defer_unlink: bool) -> (Arc<Task>, Handle) {
         let task = Arc::new(Task {
             state: State::new(INITIAL),
             stage: UnsafeCell::new(Stage {
@@ -102,6 +110,7 @@ impl Task {
             listed: Mutex::new(true),
             signals: AtomicUsize::new(0),
             needed,
+            defer_unlink,
         });
         let handle = Handle(Arc::clone(&task));
         (task, handle)
@@ -157,7 +166,7 @@ impl Task {
             stage.futures_dropped += 1;
             stage.value = StageValue::Finished(output);
         });
-        let prev = self.state.transition_to_complete();
+        let prev = self.state.transition_to_complete(self.defer_unlink);
         if !prev.has(JOIN_INTEREST) {
             let _ = self.consume_output();
         } else if prev.has(JOIN_WAKER) {
@@ -169,7 +178,11 @@ impl Task {
                 slot.wakes += 1;
             });
         }
-        let was_listed = std::mem::replace(&mut *self.listed.lock().unwrap(), false);
+        let was_listed = if prev.has(JOIN_INTEREST) && self.defer_unlink {
+            false
+        } else {
+            std::mem::replace(&mut *self.listed.lock().unwrap(), false)
+        };
         let last = if was_listed {
             self.state.ref_dec_twice()
         } else {
@@ -371,6 +384,12 @@ impl Drop for Handle {
             }) {
                 let _ = task.consume_output();
             }
+            // `raw::drop_join_handle`: the completion left the unlink to this handle.
+            if prev.has(UNLINK_DEFERRED)
+                && std::mem::replace(&mut *task.listed.lock().unwrap(), false)
+            {
+                task.release();
+            }
         } else if prev.has(JOIN_WAKER) {
             task.join_waker.with_mut(|slot| {
                 // SAFETY: the transition took the slot back before completion.
@@ -517,6 +536,47 @@ fn join_handle_dropped_while_completing() {
             let slot = unsafe { &*slot };
             assert_eq!(slot.wakes + slot.drops, 1, "{slot:?}");
         });
+        task.assert_freed(1);
+    });
+}
+
+/// As above, with the completion deferring the owned-list unlink to the handle: whichever way the
+/// race goes, the list's reference is released exactly once (a leak fails `assert_freed`, a second
+/// release the refcount checks).
+#[test]
+fn join_handle_dropped_while_completing_with_deferred_unlink() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn_deferring(0, true);
+        assert_eq!(handle.poll(), None);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        drop(handle);
+        worker.join().unwrap();
+        task.drain();
+        task.assert_freed(1);
+    });
+}
+
+/// Shutdown drains the list while a deferring completion and the handle's drop race it.
+#[test]
+fn shutdown_racing_a_deferred_unlink() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn_deferring(0, true);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        let dropper = thread::spawn(move || drop(handle));
+        task.shutdown();
+        worker.join().unwrap();
+        dropper.join().unwrap();
+        task.drain();
         task.assert_freed(1);
     });
 }

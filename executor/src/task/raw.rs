@@ -21,7 +21,7 @@
 //! frees the cell. Only the thread that set `RUNNING` touches the stage while the future is alive.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
+use std::cell::{Cell as StdCell, UnsafeCell};
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -33,7 +33,9 @@ use std::task::{Context, Poll, Waker};
 use super::error::{JoinError, Repr};
 use super::id::Id;
 use super::list::Links;
-use super::state::{IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTEREST, JOIN_WAKER};
+use super::state::{
+    IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTEREST, JOIN_WAKER, UNLINK_DEFERRED,
+};
 use super::waker;
 use crate::runtime::Shared;
 
@@ -383,7 +385,8 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
 
     // Counted before COMPLETE is published, so whoever joins the task sees it counted.
     header.runtime.task_completed(header.id);
-    let prev = header.state.transition_to_complete();
+    let defer = defer_unlink(header.id);
+    let prev = header.state.transition_to_complete(defer);
     if !prev.has(JOIN_INTEREST) {
         // Nobody will read the output: drop it here, where a panicking `Drop` cannot escape.
         contain(|| *stage = Stage::Taken);
@@ -396,8 +399,17 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
         }
     }
 
-    // SAFETY: the task is live; removal is checked under the list's lock.
-    let was_listed = unsafe { header.runtime.owned.remove(ptr) };
+    // Who takes a completed task off the owned-task list: this completion, unless it deferred
+    // (`defer_unlink`: the task finished out of spawn order) and a `JoinHandle` was there at the
+    // transition. That handle then sees COMPLETE and UNLINK_DEFERRED when it is dropped and unlinks
+    // the task itself, so exactly one of the two does (and shutdown's drain may beat both: removal
+    // is idempotent under the shard lock).
+    let was_listed = if prev.has(JOIN_INTEREST) && defer {
+        false
+    } else {
+        // SAFETY: the task is live; removal is checked under the list's lock.
+        unsafe { header.runtime.owned.remove(ptr) }
+    };
     let last = if was_listed {
         header.state.ref_dec_twice()
     } else {
@@ -407,6 +419,26 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
         // SAFETY: no reference is left.
         unsafe { (header.vtable.dealloc)(ptr) }
     }
+}
+
+/// Whether a completed task whose `JoinHandle` is alive should be left on the owned-task list for
+/// the handle to unlink: yes unless it finished right after the task spawned before it, on this
+/// thread.
+///
+/// Unlinking writes the neighbours' links. A task that finishes in spawn order (a producer's tasks
+/// run by a consumer) has neighbours this thread just touched, and unlinking now is cheap and off the
+/// joiner's path. One that finishes out of order (a million deadlines in random order) has cold
+/// neighbours, a cache miss or two under the shard lock on a busy worker; its joiner, which usually
+/// drops handles in spawn order, unlinks it over warm neighbours instead. Either way is correct.
+fn defer_unlink(id: Id) -> bool {
+    thread_local! {
+        /// The id of the last task completed on this thread.
+        static LAST_COMPLETED: StdCell<u64> = const { StdCell::new(0) };
+    }
+    let id = id.as_u64();
+    LAST_COMPLETED
+        .try_with(|last| last.replace(id).wrapping_add(1) != id)
+        .unwrap_or(true)
 }
 
 unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
@@ -481,6 +513,13 @@ unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
         // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs to the handle.
         let stage = unsafe { &mut *stage::<F>(ptr).get() };
         contain(|| *stage = Stage::Taken);
+        // The completion saw this handle's JOIN_INTEREST and, if it deferred, left the task on the
+        // owned-task list for us (see `complete`); shutdown's drain may have taken it off already.
+        // SAFETY: the handle's reference keeps the task live; removal is checked under the lock.
+        if prev.has(UNLINK_DEFERRED) && unsafe { header.runtime.owned.remove(ptr) } {
+            // SAFETY: unlinking gave us the list's reference.
+            unsafe { release(ptr) }
+        }
     } else if prev.has(JOIN_WAKER) {
         // The transition cleared JOIN_WAKER before completion: the slot is ours again.
         // SAFETY: as stated.

@@ -48,9 +48,12 @@ pub(crate) const CANCELLED: usize = 1 << 3;
 pub(crate) const JOIN_INTEREST: usize = 1 << 4;
 /// The join-waker slot holds the `JoinHandle`'s waker, and the runtime side owns the slot.
 pub(crate) const JOIN_WAKER: usize = 1 << 5;
+/// Set with `COMPLETE` by a completion that left the task on the owned-task list for its
+/// `JoinHandle` to unlink (if a handle was there: see `JOIN_INTEREST` in the same transition).
+pub(crate) const UNLINK_DEFERRED: usize = 1 << 6;
 
 /// The reference count lives in the bits from here up.
-pub(crate) const REF_SHIFT: usize = 6;
+pub(crate) const REF_SHIFT: usize = 7;
 /// One reference.
 pub(crate) const REF_ONE: usize = 1 << REF_SHIFT;
 const FLAGS: usize = REF_ONE - 1;
@@ -81,6 +84,7 @@ impl std::fmt::Debug for Snapshot {
             (CANCELLED, "CANCELLED"),
             (JOIN_INTEREST, "JOIN_INTEREST"),
             (JOIN_WAKER, "JOIN_WAKER"),
+            (UNLINK_DEFERRED, "UNLINK_DEFERRED"),
         ];
         let mut list = f.debug_list();
         for (bit, name) in names {
@@ -197,9 +201,18 @@ impl State {
 
     /// The future returned `Ready` or was dropped, and the output is in the stage. Returns the state
     /// just before, whose `JOIN_INTEREST` / `JOIN_WAKER` say who owns the output and the waker slot.
-    pub(crate) fn transition_to_complete(&self) -> Snapshot {
-        let prev = Snapshot(self.0.fetch_xor(RUNNING | COMPLETE, Ordering::AcqRel));
-        debug_assert!(prev.has(RUNNING) && !prev.has(COMPLETE), "{prev:?}");
+    /// With `defer_unlink`, also sets `UNLINK_DEFERRED`: if `JOIN_INTEREST` was set, the handle will
+    /// take the task off the owned-task list when it is dropped; if not, the caller still does.
+    pub(crate) fn transition_to_complete(&self, defer_unlink: bool) -> Snapshot {
+        let deferred = if defer_unlink { UNLINK_DEFERRED } else { 0 };
+        let prev = Snapshot(
+            self.0
+                .fetch_xor(RUNNING | COMPLETE | deferred, Ordering::AcqRel),
+        );
+        debug_assert!(
+            prev.has(RUNNING) && !prev.has(COMPLETE) && !prev.has(UNLINK_DEFERRED),
+            "{prev:?}"
+        );
         prev
     }
 
@@ -362,7 +375,7 @@ mod tests {
         assert_eq!(s.transition_to_notified_by_val(), WakeAction::Submit);
         assert_eq!(s.load().refs(), 3);
         assert_eq!(s.transition_to_running(), RunAction::Poll);
-        let prev = s.transition_to_complete();
+        let prev = s.transition_to_complete(false);
         assert!(prev.has(JOIN_INTEREST));
         assert!(s.load().has(COMPLETE) && !s.load().has(RUNNING));
     }
@@ -383,7 +396,7 @@ mod tests {
     fn wake_after_complete_does_nothing_and_last_ref_frees() {
         let s = State::new(INITIAL);
         s.transition_to_running();
-        s.transition_to_complete();
+        s.transition_to_complete(false);
         assert!(!s.ref_dec_twice());
         // Only the join handle's reference is left; a waker clone adds one.
         s.ref_inc();
@@ -425,7 +438,7 @@ mod tests {
         assert_eq!(s.unset_join_waker(), Ok(()));
         assert_eq!(s.set_join_waker(), Ok(()));
         s.transition_to_running();
-        let prev = s.transition_to_complete();
+        let prev = s.transition_to_complete(false);
         assert!(prev.has(JOIN_WAKER), "the runtime owns the slot and wakes");
         assert_eq!(s.unset_join_waker(), Err(()));
     }
@@ -451,7 +464,7 @@ mod tests {
         // A task completed while queued is skipped by the worker that later dequeues it.
         let s = State::new(INITIAL);
         assert!(s.transition_to_shutdown());
-        s.transition_to_complete();
+        s.transition_to_complete(false);
         assert_eq!(s.transition_to_running(), RunAction::Done);
     }
 }
