@@ -45,6 +45,7 @@ impl std::fmt::Debug for Registration {
             .field("entry", &self.entry())
             .field("armed", &self.is_armed())
             .field("early", &self.is_early())
+            .field("unanchored", &self.is_unanchored())
             .finish()
     }
 }
@@ -86,7 +87,7 @@ impl Registration {
         NonNull::new(self.tagged.map_addr(|addr| addr & !FLAGS))
     }
 
-    /// Stores `entry` with `flags` (flags only with an entry).
+    /// Stores `entry` with `flags` (flags only with an entry; `unanchored` alone sets UNANCHORED).
     fn set(&mut self, entry: Option<NonNull<Entry>>, flags: usize) {
         debug_assert!(entry.is_some() || flags == 0, "flags without an entry");
         let ptr = entry.map_or(std::ptr::null_mut(), NonNull::as_ptr);
@@ -130,7 +131,9 @@ impl Registration {
 
     /// Registers for the deadline `tick`, reusing a released entry if there is one.
     pub(crate) fn register(&mut self, shared: &Shared, tick: u64, cx: &mut Context<'_>) {
-        debug_assert!(!self.is_armed());
+        // Not armed, so not early either (EARLY is only ever set on an armed registration), and
+        // anchored (a `Timeout` anchors its sleep before the first poll).
+        debug_assert_eq!(self.flags(), 0);
         let entry = match self.entry() {
             Some(entry) => {
                 // SAFETY: an unarmed entry was released by the timer (module invariant) and is ours.
@@ -139,7 +142,7 @@ impl Registration {
             }
             None => Entry::allocate(tick, cx.waker().clone()),
         };
-        self.set(Some(entry), ARMED | (self.flags() & EARLY));
+        self.set(Some(entry), ARMED);
         shared.push_registration(entry, tick);
     }
 

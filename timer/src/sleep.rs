@@ -2,9 +2,8 @@
 //!
 //! A `Sleep` is a deadline and a [`Registration`], 16 bytes in all (the deadline as a
 //! [`CompactInstant`], the registration one tagged pointer). Creating one does nothing but read the
-//! clock. The
-//! first poll completes at once if the deadline has passed; otherwise it registers with the timer
-//! thread (one small allocation, pushed lock-free). Later polls only look at the entry's state word.
+//! clock. The first poll completes at once if the deadline has passed; otherwise it registers with
+//! the timer thread (one small allocation, pushed lock-free). Later polls only look at the entry's state word.
 //! Dropping a registered `Sleep` cancels it without waiting for the timer thread; the timer thread
 //! reclaims the entry within a sweep period (see the `driver` module).
 //!

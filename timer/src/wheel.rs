@@ -12,8 +12,7 @@
 //!   current position (the digit of `elapsed`), so the next slot to process is found with one bit scan
 //!   of the level's occupancy mask;
 //! - every entry of level `n` is due before every entry of level `n + 1`, so the first non-empty
-//!   level holds the next expiration.
-//!
+//!   level holds the next expiration;
 //! - an entry's list therefore follows from its deadline and `elapsed` alone, at any time while it
 //!   is linked: `elapsed` only moves forward inside the range that keeps `tick`'s placement, until
 //!   the list is processed. So an entry stores only its index in the list, not the list.

@@ -5,11 +5,11 @@
 //! An intrusive doubly linked list through [`Links`] in each task header, split into shards (by
 //! runs of consecutive task ids) so that workers spawning and completing tasks at once rarely meet
 //! on a lock. The list owns one reference to each task in it; whoever unlinks a task releases that
-//! reference: its completion if no `JoinHandle` is left, else the handle's drop, or shutdown's
-//! drain. Joined tasks thus leave the list in the order their joiner drops the handles, usually
-//! spawn order, over neighbours it has just touched, and the workers that complete them never take
-//! the shard lock the spawner is using. Once closed (at shutdown) the list refuses new tasks, which
-//! `spawn` then cancels.
+//! reference: its completion, or, for a task that finished out of spawn order with its `JoinHandle`
+//! alive, that handle's drop (`raw::defer_unlink`), or shutdown's drain. Such tasks leave the list in
+//! the order their joiner drops the handles, usually spawn order, over neighbours it has just
+//! touched, instead of costing the completing worker cold neighbours. Once closed (at shutdown) the
+//! list refuses new tasks, which `spawn` then cancels.
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;

@@ -519,8 +519,20 @@ fn aborted_while_being_woken() {
 /// dropped by exactly one side, and the join waker is either woken or dropped, once.
 #[test]
 fn join_handle_dropped_while_completing() {
-    loom::model(|| {
-        let (task, handle) = Task::spawn(0);
+    join_handle_dropped_while_completing_with(false);
+}
+
+/// As above, with the completion deferring the owned-list unlink to the handle: whichever way the
+/// race goes, the list's reference is released exactly once (a leak fails `assert_freed`, a second
+/// release the refcount checks).
+#[test]
+fn join_handle_dropped_while_completing_with_deferred_unlink() {
+    join_handle_dropped_while_completing_with(true);
+}
+
+fn join_handle_dropped_while_completing_with(defer_unlink: bool) {
+    loom::model(move || {
+        let (task, handle) = Task::spawn_deferring(0, defer_unlink);
         assert_eq!(handle.poll(), None);
         let worker = {
             let task = Arc::clone(&task);
@@ -536,27 +548,6 @@ fn join_handle_dropped_while_completing() {
             let slot = unsafe { &*slot };
             assert_eq!(slot.wakes + slot.drops, 1, "{slot:?}");
         });
-        task.assert_freed(1);
-    });
-}
-
-/// As above, with the completion deferring the owned-list unlink to the handle: whichever way the
-/// race goes, the list's reference is released exactly once (a leak fails `assert_freed`, a second
-/// release the refcount checks).
-#[test]
-fn join_handle_dropped_while_completing_with_deferred_unlink() {
-    loom::model(|| {
-        let (task, handle) = Task::spawn_deferring(0, true);
-        assert_eq!(handle.poll(), None);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
-        drop(handle);
-        worker.join().unwrap();
-        task.drain();
         task.assert_freed(1);
     });
 }
