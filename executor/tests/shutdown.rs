@@ -35,6 +35,49 @@ fn shutdown_drops_ten_thousand_pending_tasks() {
     }
 }
 
+/// Tasks that never ran are on no list: shutdown cancels them through their dropped queued runs. A
+/// poll that shutdown gave up waiting for, and that then returns `Pending` for the first time, finds
+/// the task list closed and drops its own future.
+#[test]
+fn shutdown_cancels_tasks_that_never_ran_and_a_late_first_pending() {
+    let rt = runtime(1);
+    let drops = DropCounter::default();
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let token = drops.token();
+    let stuck = rt.spawn(async move {
+        let _token = token;
+        entered_tx.send(()).unwrap();
+        // Blocks the only worker, so the tasks below stay queued.
+        release_rx.recv().unwrap();
+        std::future::pending::<()>().await
+    });
+    entered_rx.recv().unwrap();
+    let queued: Vec<_> = (0..1_000)
+        .map(|_| {
+            let token = drops.token();
+            rt.spawn(async move {
+                let _token = token;
+            })
+        })
+        .collect();
+    with_watchdog("shutdown_timeout", Duration::from_secs(60), || {
+        rt.shutdown_timeout(Duration::from_millis(10))
+    });
+    assert_eq!(drops.count(), 1_000, "every queued task was cancelled");
+    for handle in queued {
+        let err = futures::executor::block_on(handle).unwrap_err();
+        assert!(err.is_cancelled());
+    }
+    // The detached worker's poll now returns `Pending`: the future must not be left idle.
+    release_tx.send(()).unwrap();
+    let err = with_watchdog("late first Pending", Duration::from_secs(60), || {
+        futures::executor::block_on(stuck).unwrap_err()
+    });
+    assert!(err.is_cancelled());
+    assert_eq!(drops.count(), 1_001);
+}
+
 #[test]
 fn spawn_after_shutdown_is_cancelled_and_drops_the_future() {
     let rt = runtime(2);

@@ -104,7 +104,7 @@ impl BlockingPool {
     }
 
     /// Queues a blocking task, starting a thread for it if none is idle. After shutdown the task is
-    /// dropped (the runtime's owned-task list cancels it).
+    /// dropped, which cancels it.
     pub(crate) fn spawn(&self, task: Notified, handle: &Handle) {
         let mut state = self.lock();
         if state.shutdown {

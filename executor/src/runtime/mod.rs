@@ -92,21 +92,26 @@ impl Runtime {
         let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         let remaining =
             || deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        // 1. Stop the workers; queued runs are dropped (releasing their references).
+        // 1. Stop the workers; queued runs are dropped, which cancels their tasks (a task that never
+        //    returned `Pending` is on no list: its queued run is the only way to reach it).
         pool.shutdown(remaining());
         // 2. Stop the blocking pool; jobs that never started are dropped the same way.
         self.handle.shared.blocking.shutdown(remaining());
-        // 3. Close the task list and drop every unfinished future. No lock is held while futures
-        //    drop, so a `Drop` that wakes or spawns cannot deadlock (tokio #2046).
+        // 3. Close the task list and drop every unfinished future: the idle tasks, which only their
+        //    wakers could reach. No lock is held while futures drop, so a `Drop` that wakes or
+        //    spawns cannot deadlock (tokio #2046). A poll still running on a detached worker that
+        //    returns `Pending` later finds the list closed and drops its future itself.
         for ptr in self.handle.shared.owned.close_and_drain() {
             // SAFETY: the drain handed us the list's reference to each task.
             let header = unsafe { ptr.as_ref() };
             if header.state.transition_to_shutdown() {
-                // SAFETY: the transition gave us RUNNING; our reference keeps the task alive.
+                // SAFETY: the transition gave us RUNNING; the completion consumes the list's
+                // reference.
                 unsafe { (header.vtable.shutdown)(ptr) };
+            } else {
+                // SAFETY: the list's reference is ours to release.
+                unsafe { raw::release(ptr) };
             }
-            // SAFETY: the list's reference is ours to release.
-            unsafe { raw::release(ptr) };
         }
     }
 }

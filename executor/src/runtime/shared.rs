@@ -61,9 +61,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let (notified, join) = self.allocate(future, meta, location);
-        if let Some(notified) = notified {
-            self.scheduler.schedule(notified);
-        }
+        self.scheduler.schedule(notified);
         join
     }
 
@@ -78,20 +76,18 @@ impl Shared {
         R: Send + 'static,
     {
         let (notified, join) = self.allocate(BlockingTask::new(f), None, location);
-        if let Some(notified) = notified {
-            self.blocking.spawn(notified, handle);
-        }
+        self.blocking.spawn(notified, handle);
         join
     }
 
-    /// Allocates a task and lists it. After shutdown the task is cancelled at once and `None` is
-    /// returned in place of the `Notified` (its handle yields a cancelled `JoinError`).
+    /// Allocates a task. After shutdown the scheduler drops its queued run at once, which cancels
+    /// it (its handle yields a cancelled `JoinError`).
     fn allocate<F>(
         self: &Arc<Self>,
         future: F,
         meta: Option<TaskMeta>,
         location: &'static Location<'static>,
-    ) -> (Option<Notified>, JoinHandle<F::Output>)
+    ) -> (Notified, JoinHandle<F::Output>)
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
@@ -111,20 +107,7 @@ impl Shared {
         self.counters().spawned.fetch_add(1, Ordering::Relaxed);
         // SAFETY: `ptr` is the fresh task whose join reference the handle takes over.
         let join = unsafe { JoinHandle::from_raw(ptr) };
-        // SAFETY: a fresh task, in no list, whose owned-list reference we hold.
-        if unsafe { self.owned.bind(ptr) } {
-            return (Some(notified), join);
-        }
-        // The runtime has shut down: release the list's reference (the handle and `notified` still
-        // hold theirs), claim the task and drop its future right here.
-        // SAFETY: we hold the owned-list reference, which was not handed to the list.
-        unsafe { raw::release(ptr) };
-        if notified.header().state.transition_to_shutdown() {
-            // SAFETY: the transition gave us RUNNING; `notified` keeps the task alive.
-            unsafe { (notified.header().vtable.shutdown)(ptr) };
-        }
-        drop(notified);
-        (None, join)
+        (notified, join)
     }
 
     /// A wake from anywhere: to this worker's next slot if the waker runs on one of our workers,

@@ -1,6 +1,8 @@
-//! The runtime's list of owned tasks: every task that has not completed (and every completed one
-//! whose `JoinHandle` is still alive), so that shutdown can drop the futures of tasks nobody will
-//! ever wake.
+//! The runtime's list of owned tasks: every task that has waited (returned `Pending`) and not
+//! completed, and some completed ones whose `JoinHandle` is still alive, so that shutdown can drop
+//! the futures of tasks nobody will ever wake. A task that has not waited yet is in a queue or
+//! running, where shutdown finds it without the list (`raw.rs`); one that finishes on its first
+//! poll never joins.
 //!
 //! An intrusive doubly linked list through [`Links`] in each task header, split into shards (by
 //! runs of consecutive task ids) so that workers spawning and completing tasks at once rarely meet
@@ -236,10 +238,27 @@ mod tests {
         drop(handles.collect::<Vec<_>>());
         assert_eq!(owned(), 0);
 
-        // In spawn order: nearly all leave at completion, before anyone joins them (the first, and
-        // any that a batch boundary puts out of order, wait for their handles).
+        // Tasks that finish on their first poll are never listed at all.
         let handles: Vec<_> = (0..64u32)
             .map(|i| runtime.spawn(async move { i }))
+            .collect();
+        assert_eq!(owned(), 0);
+        while !handles.iter().all(|h| h.is_finished()) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(owned(), 0, "tasks that never waited were listed");
+        drop(handles);
+
+        // Pending once, then finished in spawn order: nearly all leave at completion, before anyone
+        // joins them (the first, and any that a batch boundary puts out of order, wait for their
+        // handles).
+        let handles: Vec<_> = (0..64u32)
+            .map(|i| {
+                runtime.spawn(async move {
+                    crate::task::yield_now().await;
+                    i
+                })
+            })
             .collect();
         while !handles.iter().all(|h| h.is_finished()) {
             std::thread::sleep(Duration::from_millis(1));

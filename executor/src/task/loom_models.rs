@@ -3,7 +3,8 @@
 //! Each model drives the real `State` transitions from loom threads in the order `raw.rs`,
 //! `waker.rs`, `join.rs` and the runtime's shutdown call them, around a small stand-in for the rest
 //! of the task: the stage (future, output) and the join-waker slot are loom `UnsafeCell`s, the
-//! scheduler's queue is a counter of queued runs, and the owned-task list is a loom `Mutex<bool>`.
+//! scheduler's queue is a counter of queued runs, and the owned-task list is a loom `Mutex` around
+//! whether it is closed and whether it holds the task.
 //! Loom then explores every interleaving (up to `LOOM_MAX_PREEMPTIONS`) and checks:
 //!
 //! - **one queued run at most**: submitting a run while one is queued fails an assertion;
@@ -18,6 +19,8 @@
 //!   counter, so only the state word's orderings make it visible); after the threads finish, the
 //!   queue is drained, and a task that was signalled and not aborted must be complete. A join
 //!   handle that saw `Pending` must have been woken.
+//! - **no task lost at shutdown**: after shutdown (queued runs dropped, the list closed and drained),
+//!   every task is complete, including one whose first `Pending` poll races the shutdown.
 //!
 //! Run them with (about a minute on 2 cores; raise `LOOM_MAX_PREEMPTIONS` to 3 to search deeper,
 //! which takes far longer):
@@ -34,7 +37,7 @@ use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use super::state::{
-    IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER,
+    IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
     UNLINK_DEFERRED,
 };
 
@@ -72,6 +75,15 @@ struct JoinSlot {
     freed: bool,
 }
 
+/// The owned-task list (`list.rs`) seen from one task.
+#[derive(Default)]
+struct List {
+    /// Shutdown closed it: it refuses new tasks.
+    closed: bool,
+    /// It holds the task (and the task's list reference).
+    holds: bool,
+}
+
 /// The modelled task: the real state word around stand-ins for the rest.
 struct Task {
     state: State,
@@ -79,8 +91,8 @@ struct Task {
     join_waker: UnsafeCell<JoinSlot>,
     /// Runs queued for this task in the modelled scheduler.
     queued: AtomicUsize,
-    /// Whether the runtime's owned-task list still holds the task (and its reference).
-    listed: Mutex<bool>,
+    /// The runtime's owned-task list, as far as this task is concerned.
+    list: Mutex<List>,
     /// Wake signals sent so far. `Relaxed`: only the state word may order it with the poll.
     signals: AtomicUsize,
     /// Signals the future needs before it returns `Ready`.
@@ -90,7 +102,7 @@ struct Task {
 }
 
 impl Task {
-    /// A freshly spawned task: one queued run, listed, with a join handle.
+    /// A freshly spawned task: one queued run, with a join handle, not listed yet.
     fn spawn(needed: usize) -> (Arc<Task>, Handle) {
         Task::spawn_deferring(needed, false)
     }
@@ -107,7 +119,7 @@ impl Task {
             }),
             join_waker: UnsafeCell::new(JoinSlot::default()),
             queued: AtomicUsize::new(1),
-            listed: Mutex::new(true),
+            list: Mutex::new(List::default()),
             signals: AtomicUsize::new(0),
             needed,
             defer_unlink,
@@ -150,6 +162,14 @@ impl Task {
         if ready {
             return self.complete(Ok(OUTPUT));
         }
+        // `raw::list`, on the first `Pending`.
+        if !self.state.load().has(LISTED) {
+            self.state.mark_listed();
+            if !self.bind() {
+                self.state.unmark_listed();
+                return self.complete(Err(()));
+            }
+        }
         match self.state.transition_to_idle() {
             IdleAction::Idle => {}
             IdleAction::Reschedule => self.submit(),
@@ -166,7 +186,10 @@ impl Task {
             stage.futures_dropped += 1;
             stage.value = StageValue::Finished(output);
         });
-        let prev = self.state.transition_to_complete(self.defer_unlink);
+        let listed = self.state.load().has(LISTED);
+        let prev = self
+            .state
+            .transition_to_complete(listed && self.defer_unlink);
         if !prev.has(JOIN_INTEREST) {
             let _ = self.consume_output();
         } else if prev.has(JOIN_WAKER) {
@@ -178,10 +201,10 @@ impl Task {
                 slot.wakes += 1;
             });
         }
-        let was_listed = if prev.has(JOIN_INTEREST) && self.defer_unlink {
+        let was_listed = if !listed || (prev.has(JOIN_INTEREST) && self.defer_unlink) {
             false
         } else {
-            std::mem::replace(&mut *self.listed.lock().unwrap(), false)
+            self.unlink()
         };
         let last = if was_listed {
             self.state.ref_dec_twice()
@@ -191,6 +214,22 @@ impl Task {
         if last {
             self.dealloc();
         }
+    }
+
+    /// `OwnedTasks::bind`: `false` once the list is closed.
+    fn bind(&self) -> bool {
+        let mut list = self.list.lock().unwrap();
+        assert!(!list.holds, "listed twice");
+        if list.closed {
+            return false;
+        }
+        list.holds = true;
+        true
+    }
+
+    /// `OwnedTasks::remove`: `true` if the list held the task (its reference is now the caller's).
+    fn unlink(&self) -> bool {
+        std::mem::replace(&mut self.list.lock().unwrap().holds, false)
     }
 
     /// Drops (or reads) the finished output: only its single owner may.
@@ -251,18 +290,35 @@ impl Task {
         self.signals.fetch_add(1, Relaxed);
     }
 
-    /// Runtime shutdown for this task: drain it from the list, claim and cancel it if idle.
+    /// Runtime shutdown for this task (`Runtime::shutdown`): the scheduler drops its queued run,
+    /// then the list is closed and drained.
     fn shutdown(&self) {
-        let listed = std::mem::replace(&mut *self.listed.lock().unwrap(), false);
-        if !listed {
-            return;
+        self.drop_queued();
+        let listed = {
+            let mut list = self.list.lock().unwrap();
+            list.closed = true;
+            std::mem::replace(&mut list.holds, false)
+        };
+        if listed {
+            self.claim_for_shutdown();
         }
+    }
+
+    /// The scheduler drops the queued run, if any, unrun (`Notified::drop`).
+    fn drop_queued(&self) {
+        if self.queued.compare_exchange(1, 0, SeqCst, SeqCst).is_ok() {
+            self.claim_for_shutdown();
+        }
+    }
+
+    /// Claims and cancels the task if it is idle or queued (`raw::shutdown` consumes the caller's
+    /// reference), else only releases that reference.
+    fn claim_for_shutdown(&self) {
         if self.state.transition_to_shutdown() {
-            // `raw::shutdown`: a reference for the completion, which consumes one.
-            self.state.ref_inc();
             self.complete(Err(()));
+        } else {
+            self.release();
         }
-        self.release();
     }
 
     /// After the model's threads finished: run what is queued until nothing is.
@@ -385,9 +441,7 @@ impl Drop for Handle {
                 let _ = task.consume_output();
             }
             // `raw::drop_join_handle`: the completion left the unlink to this handle.
-            if prev.has(UNLINK_DEFERRED)
-                && std::mem::replace(&mut *task.listed.lock().unwrap(), false)
-            {
+            if prev.has(UNLINK_DEFERRED) && task.unlink() {
                 task.release();
             }
         } else if prev.has(JOIN_WAKER) {
@@ -567,7 +621,7 @@ fn shutdown_racing_a_deferred_unlink() {
         task.shutdown();
         worker.join().unwrap();
         dropper.join().unwrap();
-        task.drain();
+        task.drop_queued();
         task.assert_freed(1);
     });
 }
@@ -615,10 +669,59 @@ fn shutdown_racing_a_wake_and_a_run() {
         };
         task.shutdown();
         waking.join().unwrap();
-        task.drain();
+        // Runs queued after shutdown are dropped by whoever queued them (the scheduler's shutdown
+        // race), never run.
+        task.drop_queued();
         assert!(task.is_complete());
         let output = handle.poll().expect("complete");
         assert!(output == Ok(OUTPUT) || output == Err(()), "{output:?}");
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// The first poll returns `Pending` while the runtime shuts down (a worker shutdown gave up waiting
+/// for): the task lists itself before the drain, which then cancels it, or after the list closed,
+/// and then drops its future itself; or shutdown drops its queued run first. Never is it left idle
+/// and unlisted, where nothing would ever drop its future.
+#[test]
+fn shutdown_racing_the_first_pending_poll() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(1);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        task.shutdown();
+        worker.join().unwrap();
+        task.drop_queued();
+        assert!(task.is_complete(), "a task outlived shutdown");
+        assert_eq!(handle.poll(), Some(Err(())));
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// A task that completes on its first poll never touches the list, and its references still all go.
+#[test]
+fn a_task_completing_at_once_is_never_listed() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(0);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        let output = handle.poll();
+        worker.join().unwrap();
+        assert!(!task.list.lock().unwrap().holds);
+        assert!(!task.state.load().has(LISTED));
+        if output.is_none() {
+            assert_eq!(handle.poll(), Some(Ok(OUTPUT)));
+        }
         drop(handle);
         task.assert_freed(1);
     });

@@ -19,6 +19,11 @@
 //! Ownership follows the state word ([`super::state`]): each reference is one of a [`Notified`] in a
 //! queue, a `Waker`, the `JoinHandle`, or the runtime's owned-task list; the last one to be released
 //! frees the cell. Only the thread that set `RUNNING` touches the stage while the future is alive.
+//!
+//! A task joins the owned-task list only when its first poll returns `Pending` (`LISTED` in the state
+//! word). Until then it is in a queue or running, and a queued run that is dropped unrun (the
+//! scheduler shut down) cancels the task: so a task that completes on its first poll, most short
+//! tasks, never takes the list's lock, while shutdown still drops every unfinished future.
 
 use std::any::Any;
 use std::cell::{Cell as StdCell, UnsafeCell};
@@ -34,7 +39,8 @@ use super::error::{JoinError, Repr};
 use super::id::Id;
 use super::list::Links;
 use super::state::{
-    IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTEREST, JOIN_WAKER, UNLINK_DEFERRED,
+    IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
+    UNLINK_DEFERRED,
 };
 use super::waker;
 use crate::runtime::Shared;
@@ -102,7 +108,8 @@ pub(crate) struct Vtable {
     /// `drop(JoinHandle)`: gives up join interest, drops the output or the waker it owns, and
     /// releases the handle's reference.
     pub(crate) drop_join_handle: unsafe fn(NonNull<Header>),
-    /// Runtime shutdown: drops the future of a task that `transition_to_shutdown` claimed.
+    /// Runtime shutdown: drops the future of a task that `transition_to_shutdown` claimed, and
+    /// completes it as cancelled, consuming one reference the caller owns.
     pub(crate) shutdown: unsafe fn(NonNull<Header>),
     /// The task's name, read from the cell's trailer.
     pub(crate) name: unsafe fn(NonNull<Header>) -> Option<NonNull<str>>,
@@ -158,9 +165,19 @@ impl magpie_scheduler::Runnable for Notified {
 
 impl Drop for Notified {
     fn drop(&mut self) {
-        // A queued run that will never happen (the scheduler shut down): release its reference.
-        // SAFETY: this value owned one reference.
-        unsafe { release(self.0) }
+        // A queued run that will never happen: the scheduler (or the blocking pool) shut down. A task
+        // that never returned `Pending` is on no list, so this is the last chance to drop its future
+        // and complete its `JoinHandle` as cancelled; a listed task is claimed here or by the list's
+        // drain, whichever comes first.
+        let ptr = self.0;
+        // SAFETY: this value owns one reference, which keeps the task alive.
+        if unsafe { ptr.as_ref() }.state.transition_to_shutdown() {
+            // SAFETY: the transition gave us RUNNING; the completion consumes our reference.
+            unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
+        } else {
+            // SAFETY: this value owned one reference.
+            unsafe { release(ptr) }
+        }
     }
 }
 
@@ -178,7 +195,7 @@ pub(crate) unsafe fn release(ptr: NonNull<Header>) {
 }
 
 /// Allocates a task; returns the `Notified` to queue and the raw pointer the `JoinHandle` owns. The
-/// caller must also hand the owned-list reference to the runtime's list (see `OwnedTasks::bind`).
+/// task joins the owned-task list later, if its first poll returns `Pending` (`list`).
 pub(crate) fn allocate<F>(
     future: F,
     runtime: Arc<Shared>,
@@ -298,6 +315,13 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
     };
 
     match poll {
+        // The first `Pending`: put the task on the owned-task list before anyone can wake it from
+        // idle. Refused after shutdown: then nothing would ever drop the future, so drop it now.
+        // SAFETY: still RUNNING, with the run's reference.
+        Ok(Poll::Pending) if !header.state.load().has(LISTED) && !unsafe { list(ptr) } => {
+            // SAFETY: still RUNNING, with the run's reference.
+            unsafe { cancel_and_complete::<F>(ptr) }
+        }
         Ok(Poll::Pending) => match header.state.transition_to_idle() {
             IdleAction::Idle => {}
             IdleAction::Reschedule => {
@@ -330,6 +354,23 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
             unsafe { complete::<F>(ptr, Err(Repr::Panic(panic))) }
         }
     }
+}
+
+/// Puts a running task on the runtime's owned-task list, with the list's reference. `false` if the
+/// list is closed (the runtime shut down): the task is then not listed, as before.
+///
+/// # Safety
+/// The caller holds `RUNNING` on a live task that is not listed.
+unsafe fn list(ptr: NonNull<Header>) -> bool {
+    // SAFETY: the caller's claim keeps the task alive.
+    let header = unsafe { ptr.as_ref() };
+    header.state.mark_listed();
+    // SAFETY: live and in no list; the list takes the reference `mark_listed` just counted.
+    if unsafe { header.runtime.owned.bind(ptr) } {
+        return true;
+    }
+    header.state.unmark_listed();
+    false
 }
 
 /// Drops the future (it was aborted) and completes the task as cancelled.
@@ -385,7 +426,9 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
 
     // Counted before COMPLETE is published, so whoever joins the task sees it counted.
     header.runtime.task_completed(header.id);
-    let defer = defer_unlink(header.id);
+    // Only the RUNNING owner sets LISTED, so this load is exact.
+    let listed = header.state.load().has(LISTED);
+    let defer = listed && defer_unlink(header.id);
     let prev = header.state.transition_to_complete(defer);
     if !prev.has(JOIN_INTEREST) {
         // Nobody will read the output: drop it here, where a panicking `Drop` cannot escape.
@@ -399,12 +442,12 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
         }
     }
 
-    // Who takes a completed task off the owned-task list: this completion, unless it deferred
+    // Who takes a listed task off the owned-task list: this completion, unless it deferred
     // (`defer_unlink`: the task finished out of spawn order) and a `JoinHandle` was there at the
     // transition. That handle then sees COMPLETE and UNLINK_DEFERRED when it is dropped and unlinks
     // the task itself, so exactly one of the two does (and shutdown's drain may beat both: removal
-    // is idempotent under the shard lock).
-    let was_listed = if prev.has(JOIN_INTEREST) && defer {
+    // is idempotent under the shard lock). A task that never returned `Pending` was never listed.
+    let was_listed = if !listed || (prev.has(JOIN_INTEREST) && defer) {
         false
     } else {
         // SAFETY: the task is live; removal is checked under the list's lock.
@@ -442,11 +485,8 @@ fn defer_unlink(id: Id) -> bool {
 }
 
 unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
-    // The shutdown path holds the owned-list reference it took when draining the list; the
-    // completion consumes one reference, so take one for it.
-    // SAFETY: the caller's reference keeps the header alive.
-    unsafe { ptr.as_ref() }.state.ref_inc();
-    // SAFETY: `transition_to_shutdown` gave the caller RUNNING; the reference was just taken.
+    // SAFETY: `transition_to_shutdown` gave the caller RUNNING, and the caller hands its reference
+    // (the drained list's, or a dropped `Notified`'s) to the completion, which releases it.
     unsafe { cancel_and_complete::<F>(ptr) }
 }
 

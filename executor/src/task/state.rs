@@ -1,8 +1,9 @@
 //! The task state word: lifecycle flags and the reference count in one atomic `usize`.
 //!
 //! Every party that can touch a task — the scheduler's queued [`Notified`](super::raw::Notified), each
-//! `Waker`, the `JoinHandle`, and the runtime's list of owned tasks — holds one reference, counted in
-//! the bits above [`REF_SHIFT`]. The low bits are the lifecycle:
+//! `Waker`, the `JoinHandle`, and the runtime's list of owned tasks once the task is on it
+//! ([`LISTED`]) — holds one reference, counted in the bits above [`REF_SHIFT`]. The low bits are the
+//! lifecycle:
 //!
 //! ```text
 //!            wake / spawn                 run                  poll -> Pending
@@ -21,6 +22,10 @@
 //!   and once set the future has been dropped: nobody polls a completed task.
 //! - The output belongs to whoever holds `JOIN_INTEREST` when `COMPLETE` is set: the `JoinHandle`
 //!   reads it, or the runtime drops it at completion if no handle is left.
+//! - A task is put on the owned-task list, with [`LISTED`] and the list's reference, by the first
+//!   poll that returns `Pending`, before that poll lets go of `RUNNING`. So a task that is not
+//!   listed is queued or running, and shutdown finds it in a queue; an idle task, which only its
+//!   wakers can reach, is always listed. Only the `RUNNING` owner sets or reads `LISTED`.
 //! - The join-waker slot belongs to the `JoinHandle` while `JOIN_WAKER` is clear (before or after
 //!   completion), and to the runtime while `JOIN_WAKER` is set: the completing thread takes the
 //!   waker out, and after that only the final free touches the slot.
@@ -51,16 +56,21 @@ pub(crate) const JOIN_WAKER: usize = 1 << 5;
 /// Set with `COMPLETE` by a completion that left the task on the owned-task list for its
 /// `JoinHandle` to unlink (if a handle was there: see `JOIN_INTEREST` in the same transition).
 pub(crate) const UNLINK_DEFERRED: usize = 1 << 6;
+/// The task has been put on the runtime's owned-task list, which holds a reference to it until the
+/// task is unlinked (at completion, by the `JoinHandle` after `UNLINK_DEFERRED`, or by shutdown).
+/// Set once, by the first poll that returns `Pending`; a task that completes on its first poll is
+/// never listed.
+pub(crate) const LISTED: usize = 1 << 7;
 
 /// The reference count lives in the bits from here up.
-pub(crate) const REF_SHIFT: usize = 7;
+pub(crate) const REF_SHIFT: usize = 8;
 /// One reference.
 pub(crate) const REF_ONE: usize = 1 << REF_SHIFT;
 const FLAGS: usize = REF_ONE - 1;
 
-/// A freshly spawned task: scheduled, with a join handle, and three references (the queued
-/// `Notified`, the `JoinHandle`, and the runtime's owned-task list).
-pub(crate) const INITIAL: usize = SCHEDULED | JOIN_INTEREST | (3 * REF_ONE);
+/// A freshly spawned task: scheduled, with a join handle, and two references (the queued
+/// `Notified` and the `JoinHandle`). It is not on the owned-task list yet (see [`LISTED`]).
+pub(crate) const INITIAL: usize = SCHEDULED | JOIN_INTEREST | (2 * REF_ONE);
 
 /// A copy of the state word, with named accessors.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -85,6 +95,7 @@ impl std::fmt::Debug for Snapshot {
             (JOIN_INTEREST, "JOIN_INTEREST"),
             (JOIN_WAKER, "JOIN_WAKER"),
             (UNLINK_DEFERRED, "UNLINK_DEFERRED"),
+            (LISTED, "LISTED"),
         ];
         let mut list = f.debug_list();
         for (bit, name) in names {
@@ -191,8 +202,8 @@ impl State {
             if s.has(SCHEDULED) {
                 (Some(next), IdleAction::Reschedule)
             } else {
-                // The owned-task list still holds a reference, so this one is never the last.
-                debug_assert!(s.refs() >= 2, "{s:?}");
+                // An idle task is listed, and the list holds a reference: this one is not the last.
+                debug_assert!(s.has(LISTED) && s.refs() >= 2, "{s:?}");
                 (Some(next - REF_ONE), IdleAction::Idle)
             }
         })
@@ -336,6 +347,23 @@ impl State {
         }
     }
 
+    /// The `RUNNING` owner is about to put the task on the owned-task list: sets `LISTED` and takes
+    /// the list's reference, in one RMW. Relaxed: the list's lock, taken right after, publishes both
+    /// to whoever later unlinks the task, and the caller already holds a reference.
+    pub(crate) fn mark_listed(&self) {
+        let prev = Snapshot(self.0.fetch_add(LISTED | REF_ONE, Ordering::Relaxed));
+        debug_assert!(prev.has(RUNNING) && !prev.has(LISTED), "{prev:?}");
+    }
+
+    /// Undoes [`State::mark_listed`]: the list was closed (shutdown) and refused the task.
+    pub(crate) fn unmark_listed(&self) {
+        let prev = Snapshot(self.0.fetch_sub(LISTED | REF_ONE, Ordering::Relaxed));
+        debug_assert!(
+            prev.has(RUNNING) && prev.has(LISTED) && prev.refs() >= 2,
+            "{prev:?}"
+        );
+    }
+
     /// Releases a reference; `true` if it was the last, and the caller must free the task. `AcqRel`
     /// so that every use by other holders happens before the free.
     pub(crate) fn ref_dec(&self) -> bool {
@@ -368,6 +396,8 @@ mod tests {
     fn spawn_run_idle_wake_complete() {
         let s = State::new(INITIAL);
         assert_eq!(s.transition_to_running(), RunAction::Poll);
+        s.mark_listed();
+        assert!(s.load().has(LISTED));
         assert_eq!(s.transition_to_idle(), IdleAction::Idle);
         assert_eq!(s.load().refs(), 2);
         // A waker clone (ref +1) wakes by value: its reference becomes the queued one.
@@ -386,7 +416,7 @@ mod tests {
         assert_eq!(s.transition_to_running(), RunAction::Poll);
         assert_eq!(s.transition_to_notified_by_ref(), WakeAction::None);
         assert_eq!(s.transition_to_notified_by_ref(), WakeAction::None);
-        assert_eq!(s.load().refs(), 3, "no reference taken while running");
+        assert_eq!(s.load().refs(), 2, "no reference taken while running");
         assert_eq!(s.transition_to_idle(), IdleAction::Reschedule);
         assert!(s.load().has(SCHEDULED));
         assert_eq!(s.transition_to_running(), RunAction::Poll);
@@ -396,6 +426,7 @@ mod tests {
     fn wake_after_complete_does_nothing_and_last_ref_frees() {
         let s = State::new(INITIAL);
         s.transition_to_running();
+        s.mark_listed();
         s.transition_to_complete(false);
         assert!(!s.ref_dec_twice());
         // Only the join handle's reference is left; a waker clone adds one.
@@ -409,6 +440,7 @@ mod tests {
     fn abort_idle_task_queues_a_cancel() {
         let s = State::new(INITIAL);
         s.transition_to_running();
+        s.mark_listed();
         s.transition_to_idle();
         assert_eq!(s.transition_to_cancelled(), WakeAction::Submit);
         assert_eq!(
@@ -460,11 +492,25 @@ mod tests {
         let s = State::new(INITIAL);
         s.transition_to_running();
         assert!(!s.transition_to_shutdown(), "running task is only flagged");
+        s.mark_listed();
         assert_eq!(s.transition_to_idle(), IdleAction::Cancel);
         // A task completed while queued is skipped by the worker that later dequeues it.
         let s = State::new(INITIAL);
         assert!(s.transition_to_shutdown());
         s.transition_to_complete(false);
         assert_eq!(s.transition_to_running(), RunAction::Done);
+    }
+
+    #[test]
+    fn listing_takes_a_reference_and_a_refusal_gives_it_back() {
+        let s = State::new(INITIAL);
+        s.transition_to_running();
+        s.mark_listed();
+        assert!(s.load().has(LISTED));
+        assert_eq!(s.load().refs(), 3);
+        s.unmark_listed();
+        assert!(!s.load().has(LISTED));
+        assert_eq!(s.load().refs(), 2);
+        assert!(s.load().has(RUNNING), "the poller keeps its claim");
     }
 }
