@@ -78,6 +78,112 @@ fn shutdown_cancels_tasks_that_never_ran_and_a_late_first_pending() {
     assert_eq!(drops.count(), 1_001);
 }
 
+/// A worker that shutdown gave up waiting for, still inside a poll, spawns: the new task is
+/// cancelled at once, even though it went onto that worker's own queue.
+#[test]
+fn a_detached_worker_spawning_after_shutdown_gets_a_cancelled_task() {
+    let rt = runtime(1);
+    let drops = DropCounter::default();
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (report_tx, report_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let token = drops.token();
+    let stuck = rt.spawn(async move {
+        entered_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        let spawned = magpie::spawn(async move {
+            let _token = token;
+        });
+        report_tx.send(spawned.is_finished()).unwrap();
+        // Still stuck: the spawned task's queue is only ever dropped at this worker's exit.
+        release_rx.recv().unwrap();
+        spawned.await
+    });
+    entered_rx.recv().unwrap();
+    with_watchdog("shutdown_timeout", Duration::from_secs(60), || {
+        rt.shutdown_timeout(Duration::from_millis(10))
+    });
+    go_tx.send(()).unwrap();
+    let finished = report_rx.recv().unwrap();
+    assert!(
+        finished,
+        "the task spawned after shutdown was not cancelled at once"
+    );
+    assert_eq!(drops.count(), 1);
+    release_tx.send(()).unwrap();
+    let inner = with_watchdog("detached poll", Duration::from_secs(60), || {
+        futures::executor::block_on(stuck)
+    });
+    // The stuck task's poll then awaits the cancelled task and finishes.
+    assert!(inner.unwrap().unwrap_err().is_cancelled());
+}
+
+/// Once shutdown has begun, a wake from another thread finds the injector closed and drains it. The
+/// futures of the tasks it finds are not dropped inside that `wake` (a `Drop` there could deadlock
+/// on a lock the waking thread holds, tokio #2046), but by the thread that shuts the runtime down.
+#[test]
+fn futures_are_dropped_by_the_shutdown_thread_not_inside_a_wake() {
+    struct RecordDropThread(Arc<Mutex<Option<std::thread::ThreadId>>>);
+    impl Drop for RecordDropThread {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(std::thread::current().id());
+        }
+    }
+
+    let rt = runtime(1);
+    // An idle task whose waker the test holds.
+    let waker_slot: Arc<Mutex<Option<Waker>>> = Arc::default();
+    let idle = {
+        let waker_slot = Arc::clone(&waker_slot);
+        rt.spawn(std::future::poll_fn(move |cx| {
+            *waker_slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }))
+    };
+    while waker_slot.lock().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Block the only worker, then queue a task it will never poll.
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = rt.spawn(async move {
+        entered_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+    });
+    entered_rx.recv().unwrap();
+    let dropped_on = Arc::default();
+    let never_polled = {
+        let record = RecordDropThread(Arc::clone(&dropped_on));
+        rt.spawn(async move {
+            let _record = record;
+        })
+    };
+    // Shut down on another thread; it waits for the blocked worker.
+    let shutdown = std::thread::spawn(move || {
+        rt.shutdown_timeout(Duration::from_secs(30));
+        std::thread::current().id()
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    // This wake drains the injector (if shutdown has begun, which it has by now).
+    waker_slot.lock().unwrap().take().unwrap().wake();
+    assert_eq!(
+        *dropped_on.lock().unwrap(),
+        None,
+        "a future was dropped inside wake()"
+    );
+    release_tx.send(()).unwrap();
+    let shutdown_thread = with_watchdog("shutdown", Duration::from_secs(60), || {
+        shutdown.join().unwrap()
+    });
+    assert_eq!(*dropped_on.lock().unwrap(), Some(shutdown_thread));
+    for handle in [idle, never_polled] {
+        let err = futures::executor::block_on(handle).unwrap_err();
+        assert!(err.is_cancelled());
+    }
+    futures::executor::block_on(blocker).unwrap();
+}
+
 #[test]
 fn spawn_after_shutdown_is_cancelled_and_drops_the_future() {
     let rt = runtime(2);

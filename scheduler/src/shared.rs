@@ -71,7 +71,8 @@ impl<T: Runnable> Shared<T> {
     /// On a worker thread of this pool it goes to the back of that worker's local queue (and wakes a
     /// sleeping sibling if nobody is searching, so work spreads). Elsewhere it goes to the injector
     /// and wakes a parked worker if none is searching. After shutdown a remote push drops the task at
-    /// once; a push onto a worker's own queue is dropped by that worker when its current `run` returns.
+    /// once; a push onto a worker's own queue that sees the flag (after the same fence) makes that worker
+    /// drop everything it holds, and a worker's queue is dropped at its exit anyway.
     pub fn schedule(&self, task: T) {
         let task = worker::with_current(self.id, task, |context, task| {
             context.push_local(task);

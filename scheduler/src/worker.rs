@@ -137,6 +137,13 @@ impl<T: Runnable> WorkerContext<T> {
         // see `idle.rs`, "Local pushes".
         fence(Ordering::SeqCst);
         self.shared.idle.wake_one_if_needed();
+        // The same fence settles a race with shutdown, as for remote pushes (`shared.rs`): either
+        // the shutdown's drain of this queue comes after the push and takes the task, or this load
+        // sees the flag. Then this worker is one that shutdown stopped waiting for (it is still in
+        // a poll, which may never return), and it drops what it holds now rather than at its exit.
+        if self.shared.is_shutdown() {
+            self.drop_queued();
+        }
     }
 
     /// `Shared::schedule_next` on this worker: into the next slot, the displaced task to the queue.
@@ -372,9 +379,10 @@ impl<T: Runnable> WorkerContext<T> {
         x
     }
 
-    /// Drops the tasks this worker still holds (next slot, local queue) when it exits. The
-    /// thread-local record is already cleared, so a drop that schedules goes through the remote path,
-    /// which sees the shutdown flag and drops that task too.
+    /// Drops the tasks this worker still holds (next slot, local queue): when it exits, or when a
+    /// push finds the pool shut down. At exit the thread-local record is already cleared, so a drop
+    /// that schedules goes through the remote path, which sees the shutdown flag and drops that task
+    /// too; during a push it goes through `push_local` again, which does the same.
     fn drop_queued(&self) {
         drop(self.next.take());
         while let Some(task) = self.local.pop() {

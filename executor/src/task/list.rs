@@ -11,7 +11,8 @@
 //! alive, that handle's drop (`raw::defer_unlink`), or shutdown's drain. Such tasks leave the list in
 //! the order their joiner drops the handles, usually spawn order, over neighbours it has just
 //! touched, instead of costing the completing worker cold neighbours. Once closed (at shutdown) the
-//! list refuses new tasks, which `spawn` then cancels.
+//! list refuses new tasks: a first `Pending`, or a never-polled task's dropped queued run, that finds it
+//! closed drops the future itself (`raw.rs`).
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;

@@ -38,7 +38,7 @@ use loom::thread;
 
 use super::state::{
     IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
-    UNLINK_DEFERRED,
+    RUNNING, UNLINK_DEFERRED,
 };
 
 /// The value the modelled future returns.
@@ -294,6 +294,12 @@ impl Task {
     /// then the list is closed and drained.
     fn shutdown(&self) {
         self.drop_queued();
+        let _ = self.claim_list_drain();
+    }
+
+    /// Closes the list and, if it held the task, claims and cancels it (or releases the list's
+    /// reference if it is running or complete). Returns whether the list held it.
+    fn claim_list_drain(&self) -> bool {
         let listed = {
             let mut list = self.list.lock().unwrap();
             list.closed = true;
@@ -302,13 +308,26 @@ impl Task {
         if listed {
             self.claim_for_shutdown();
         }
+        listed
     }
 
-    /// The scheduler drops the queued run, if any, unrun (`Notified::drop`).
+    /// The scheduler drops the queued run, if any, unrun (`Notified::drop`): a listed task is left
+    /// to the list's drain, a never-polled one is listed for it, and only once the list is closed
+    /// is the task claimed and cancelled here.
     fn drop_queued(&self) {
-        if self.queued.compare_exchange(1, 0, SeqCst, SeqCst).is_ok() {
-            self.claim_for_shutdown();
+        if self.queued.compare_exchange(1, 0, SeqCst, SeqCst).is_err() {
+            return;
         }
+        let state = self.state.load();
+        if state.has(LISTED) || state.has(RUNNING) || state.has(COMPLETE) {
+            return self.release();
+        }
+        self.state.mark_listed();
+        if self.bind() {
+            return self.release();
+        }
+        self.state.unmark_listed();
+        self.claim_for_shutdown();
     }
 
     /// Claims and cancels the task if it is idle or queued (`raw::shutdown` consumes the caller's
@@ -722,6 +741,60 @@ fn a_task_completing_at_once_is_never_listed() {
         if output.is_none() {
             assert_eq!(handle.poll(), Some(Ok(OUTPUT)));
         }
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// A never-polled task's queued run is dropped by another thread (a late pusher's drain, a detached
+/// worker) while shutdown drains the list: the run lists the task for the drain, or finds the list
+/// closed and cancels it itself; either way it is cancelled exactly once.
+#[test]
+fn a_dropped_run_racing_the_list_drain() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(1);
+        let pusher = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || task.drop_queued())
+        };
+        let _ = task.claim_list_drain();
+        pusher.join().unwrap();
+        let _ = task.claim_list_drain();
+        assert!(task.is_complete(), "a task outlived shutdown");
+        assert_eq!(handle.poll(), Some(Err(())));
+        drop(handle);
+        task.assert_freed(1);
+    });
+}
+
+/// The first poll, a wake during it and an abort all race shutdown (a worker it gave up on runs the
+/// task, a waker's thread runs what it queued, as a detached worker would).
+#[test]
+fn abort_and_wake_during_the_first_poll_racing_shutdown() {
+    loom::model(|| {
+        let (task, handle) = Task::spawn(2);
+        let waker = Task::waker(&task);
+        let worker = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                let _ = task.run_queued();
+            })
+        };
+        let waking = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || {
+                task.signal();
+                waker.wake();
+            })
+        };
+        handle.abort();
+        task.shutdown();
+        worker.join().unwrap();
+        waking.join().unwrap();
+        task.drop_queued();
+        let _ = task.claim_list_drain();
+        assert!(task.is_complete(), "a task outlived shutdown");
+        assert_eq!(handle.poll(), Some(Err(())));
         drop(handle);
         task.assert_freed(1);
     });

@@ -39,8 +39,8 @@ use super::error::{JoinError, Repr};
 use super::id::Id;
 use super::list::Links;
 use super::state::{
-    IdleAction, RunAction, State, WakeAction, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
-    UNLINK_DEFERRED,
+    IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
+    RUNNING, UNLINK_DEFERRED,
 };
 use super::waker;
 use crate::runtime::Shared;
@@ -165,12 +165,22 @@ impl magpie_scheduler::Runnable for Notified {
 
 impl Drop for Notified {
     fn drop(&mut self) {
-        // A queued run that will never happen: the scheduler (or the blocking pool) shut down. A task
-        // that never returned `Pending` is on no list, so this is the last chance to drop its future
-        // and complete its `JoinHandle` as cancelled; a listed task is claimed here or by the list's
-        // drain, whichever comes first.
+        // A queued run that will never happen: the scheduler (or the blocking pool) shut down, and
+        // whoever holds the run drops it, possibly a thread that is only waking or spawning. A
+        // listed task is left to the list's drain, and a task that was never polled is put on the
+        // list for it: so the futures are dropped on the thread that shuts the runtime down, never
+        // inside some other thread's `wake` (tokio #2046). Only once the list is closed is the
+        // future dropped here: then this is a spawn after shutdown, or a straggler of one.
         let ptr = self.0;
         // SAFETY: this value owns one reference, which keeps the task alive.
+        let state = unsafe { ptr.as_ref() }.state.load();
+        // SAFETY: as above; the task is queued (we hold its run) and was never polled.
+        if state.has(LISTED) || state.has(RUNNING) || state.has(COMPLETE) || unsafe { list(ptr) } {
+            // SAFETY: this value owned one reference (a listed task's list holds its own).
+            unsafe { release(ptr) };
+            return;
+        }
+        // SAFETY: as above.
         if unsafe { ptr.as_ref() }.state.transition_to_shutdown() {
             // SAFETY: the transition gave us RUNNING; the completion consumes our reference.
             unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
@@ -356,11 +366,12 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
     }
 }
 
-/// Puts a running task on the runtime's owned-task list, with the list's reference. `false` if the
-/// list is closed (the runtime shut down): the task is then not listed, as before.
+/// Puts a task on the runtime's owned-task list, with the list's reference. `false` if the list is
+/// closed (the runtime shut down): the task is then not listed, as before.
 ///
 /// # Safety
-/// The caller holds `RUNNING` on a live task that is not listed.
+/// The task is live and not listed, and nobody else can list it: the caller holds `RUNNING`, or
+/// holds the queued run of a task that was never polled (a dropped `Notified`).
 unsafe fn list(ptr: NonNull<Header>) -> bool {
     // SAFETY: the caller's claim keeps the task alive.
     let header = unsafe { ptr.as_ref() };
@@ -500,7 +511,7 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: 
     // SAFETY: the join handle's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
     let snapshot = header.state.load();
-    if !snapshot.has(super::state::COMPLETE) {
+    if !snapshot.has(COMPLETE) {
         // SAFETY: the handle calls this with its own reference.
         if !unsafe { register_join_waker(header, snapshot.has(JOIN_WAKER), waker) } {
             return;
@@ -548,7 +559,7 @@ unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the handle's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
     let prev = header.state.transition_to_join_handle_dropped();
-    if prev.has(super::state::COMPLETE) {
+    if prev.has(COMPLETE) {
         // The output is ours; a panicking `Drop` of it must not escape into the caller (tokio #4412).
         // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs to the handle.
         let stage = unsafe { &mut *stage::<F>(ptr).get() };

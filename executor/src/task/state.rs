@@ -23,9 +23,11 @@
 //! - The output belongs to whoever holds `JOIN_INTEREST` when `COMPLETE` is set: the `JoinHandle`
 //!   reads it, or the runtime drops it at completion if no handle is left.
 //! - A task is put on the owned-task list, with [`LISTED`] and the list's reference, by the first
-//!   poll that returns `Pending`, before that poll lets go of `RUNNING`. So a task that is not
-//!   listed is queued or running, and shutdown finds it in a queue; an idle task, which only its
-//!   wakers can reach, is always listed. Only the `RUNNING` owner sets or reads `LISTED`.
+//!   poll that returns `Pending`, before that poll lets go of `RUNNING`, or by the drop of its queued
+//!   run if it was never polled (shutdown). So a task that is not listed is queued or running, and
+//!   shutdown finds it in a queue; an idle task, which only its wakers can reach, is always listed.
+//!   `LISTED` is set by whoever alone can run the task (the `RUNNING` owner, or the holder of a
+//!   never-polled task's only run), and cleared only when that holder's listing is refused.
 //! - The join-waker slot belongs to the `JoinHandle` while `JOIN_WAKER` is clear (before or after
 //!   completion), and to the runtime while `JOIN_WAKER` is set: the completing thread takes the
 //!   waker out, and after that only the final free touches the slot.
@@ -347,21 +349,22 @@ impl State {
         }
     }
 
-    /// The `RUNNING` owner is about to put the task on the owned-task list: sets `LISTED` and takes
-    /// the list's reference, in one RMW. Relaxed: the list's lock, taken right after, publishes both
-    /// to whoever later unlinks the task, and the caller already holds a reference.
+    /// The task is about to be put on the owned-task list, by the `RUNNING` owner or by the holder
+    /// of a never-polled task's queued run: sets `LISTED` and takes the list's reference, in one
+    /// RMW. Relaxed: the list's lock, taken right after, publishes both to whoever later unlinks the
+    /// task, and the caller already holds a reference.
     pub(crate) fn mark_listed(&self) {
         let prev = Snapshot(self.0.fetch_add(LISTED | REF_ONE, Ordering::Relaxed));
-        debug_assert!(prev.has(RUNNING) && !prev.has(LISTED), "{prev:?}");
+        debug_assert!(
+            !prev.has(LISTED) && (prev.has(RUNNING) || prev.has(SCHEDULED)),
+            "{prev:?}"
+        );
     }
 
     /// Undoes [`State::mark_listed`]: the list was closed (shutdown) and refused the task.
     pub(crate) fn unmark_listed(&self) {
         let prev = Snapshot(self.0.fetch_sub(LISTED | REF_ONE, Ordering::Relaxed));
-        debug_assert!(
-            prev.has(RUNNING) && prev.has(LISTED) && prev.refs() >= 2,
-            "{prev:?}"
-        );
+        debug_assert!(prev.has(LISTED) && prev.refs() >= 2, "{prev:?}");
     }
 
     /// Releases a reference; `true` if it was the last, and the caller must free the task. `AcqRel`
