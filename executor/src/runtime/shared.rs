@@ -42,12 +42,21 @@ impl Shared {
         }
     }
 
-    fn counters(&self) -> &TaskCounters {
-        let slot = self
-            .scheduler
-            .current_worker()
-            .unwrap_or(self.counters.len() - 1);
-        &self.counters[slot]
+    /// Adds one to a task counter: this worker's slot, or off the workers the shared last slot.
+    fn count(&self, counter: impl Fn(&TaskCounters) -> &AtomicU64) {
+        match self.scheduler.current_worker() {
+            Some(worker) => {
+                // A worker is its slot's only writer: a Relaxed load and store lose no update and
+                // spare the locked read-modify-write (two per task). Readers want a plausible
+                // snapshot, not an ordering.
+                let counter = counter(&self.counters[worker]);
+                counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
+            None => {
+                // Shared by every other thread.
+                counter(&self.counters[self.counters.len() - 1]).fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     pub(crate) fn spawn<F>(
@@ -103,8 +112,7 @@ impl Shared {
         #[cfg(not(feature = "tracing"))]
         let _ = location;
         let (notified, ptr) = raw::allocate(future, Arc::clone(self), id, meta);
-        // Relaxed: a statistic; readers want a plausible snapshot, not an ordering.
-        self.counters().spawned.fetch_add(1, Ordering::Relaxed);
+        self.count(|counters| &counters.spawned);
         // SAFETY: `ptr` is the fresh task whose join reference the handle takes over.
         let join = unsafe { JoinHandle::from_raw(ptr) };
         (notified, join)
@@ -122,7 +130,7 @@ impl Shared {
     }
 
     pub(crate) fn task_completed(&self, _id: Id) {
-        self.counters().completed.fetch_add(1, Ordering::Relaxed);
+        self.count(|counters| &counters.completed);
     }
 
     pub(crate) fn metrics(&self) -> RuntimeMetrics {
