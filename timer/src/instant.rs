@@ -52,6 +52,11 @@ impl CompactInstant {
         CompactInstant::from_instant(Instant::now())
     }
 
+    /// The raw count: nanoseconds from the epoch.
+    pub(crate) fn nanos(self) -> i64 {
+        self.0
+    }
+
     /// Back to an `Instant` (exact for every value made from one within range).
     pub(crate) fn to_instant(self) -> Instant {
         let epoch = epoch();

@@ -39,6 +39,7 @@
 //! deadline about 30 years away instead of overflowing.
 #![deny(missing_docs)]
 
+mod coarse;
 mod driver;
 mod entry;
 mod global;

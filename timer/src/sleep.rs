@@ -3,7 +3,9 @@
 //! A `Sleep` is a deadline and a [`Registration`], 16 bytes in all (the deadline as a
 //! [`CompactInstant`], the registration one tagged pointer). Creating one does nothing but read the
 //! clock. The first poll completes at once if the deadline has passed; otherwise it registers with
-//! the timer thread (one small allocation, pushed lock-free). Later polls only look at the entry's state word.
+//! the timer thread (one small allocation, pushed lock-free). Whether it has passed is read from the
+//! coarse clock when that is enough (a deadline more than about 10 ms ahead, `coarse.rs`), else from
+//! the precise one. Later polls only look at the entry's state word.
 //! Dropping a registered `Sleep` cancels it without waiting for the timer thread; the timer thread
 //! reclaims the entry within a sweep period (see the `driver` module).
 //!
@@ -16,6 +18,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::coarse;
 use crate::global;
 use crate::instant::CompactInstant;
 use crate::registration::Registration;
@@ -166,7 +169,9 @@ impl Future for Sleep {
             // The registration fired for an earlier deadline than the current one.
             this.registration.disarm(global::shared());
         }
-        if CompactInstant::now() >= this.deadline {
+        // The precise clock is read only for a deadline the coarse clock cannot place in the
+        // future (`coarse.rs`): a passed deadline completes here without registering.
+        if !coarse::certainly_ahead(this.deadline) && CompactInstant::now() >= this.deadline {
             return Poll::Ready(());
         }
         let shared = global::shared();
