@@ -96,7 +96,8 @@ fn a_detached_worker_spawning_after_shutdown_gets_a_cancelled_task() {
             let _token = token;
         });
         report_tx.send(spawned.is_finished()).unwrap();
-        // Still stuck: the spawned task's queue is only ever dropped at this worker's exit.
+        // Still stuck: without the push's shutdown check, the spawned task would wait in this
+        // worker's queue until this poll returns.
         release_rx.recv().unwrap();
         spawned.await
     });
@@ -119,9 +120,10 @@ fn a_detached_worker_spawning_after_shutdown_gets_a_cancelled_task() {
     assert!(inner.unwrap().unwrap_err().is_cancelled());
 }
 
-/// Once shutdown has begun, a wake from another thread finds the injector closed and drains it. The
-/// futures of the tasks it finds are not dropped inside that `wake` (a `Drop` there could deadlock
-/// on a lock the waking thread holds, tokio #2046), but by the thread that shuts the runtime down.
+/// Once shutdown has begun, a spawn or wake from another thread finds the injector closed and drains
+/// it. The futures of the tasks it finds are not dropped inside that `spawn` or `wake` (a `Drop`
+/// there could deadlock on a lock the calling thread holds, tokio #2046), but by the thread that
+/// shuts the runtime down.
 #[test]
 fn futures_are_dropped_by_the_shutdown_thread_not_inside_a_wake() {
     struct RecordDropThread(Arc<Mutex<Option<std::thread::ThreadId>>>);
@@ -160,12 +162,25 @@ fn futures_are_dropped_by_the_shutdown_thread_not_inside_a_wake() {
         })
     };
     // Shut down on another thread; it waits for the blocked worker.
+    let handle = rt.handle().clone();
+    assert_eq!(handle.metrics().injector_depth, 1, "the never-polled task");
     let shutdown = std::thread::spawn(move || {
         rt.shutdown_timeout(Duration::from_secs(30));
         std::thread::current().id()
     });
-    std::thread::sleep(Duration::from_millis(100));
-    // This wake drains the injector (if shutdown has begun, which it has by now).
+    // Spawn probes from here until one finds shutdown begun: that spawn drains the injector, the
+    // never-polled task with it (before shutdown, each probe only adds to the injector).
+    let mut probes = Vec::new();
+    let started = Instant::now();
+    while handle.metrics().injector_depth > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "shutdown never began"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        probes.push(handle.spawn(async {}));
+    }
+    // And a wake after shutdown began.
     waker_slot.lock().unwrap().take().unwrap().wake();
     assert_eq!(
         *dropped_on.lock().unwrap(),
@@ -177,7 +192,7 @@ fn futures_are_dropped_by_the_shutdown_thread_not_inside_a_wake() {
         shutdown.join().unwrap()
     });
     assert_eq!(*dropped_on.lock().unwrap(), Some(shutdown_thread));
-    for handle in [idle, never_polled] {
+    for handle in probes.into_iter().chain([idle, never_polled]) {
         let err = futures::executor::block_on(handle).unwrap_err();
         assert!(err.is_cancelled());
     }

@@ -139,8 +139,11 @@ impl<T: Runnable> WorkerContext<T> {
         self.shared.idle.wake_one_if_needed();
         // The same fence settles a race with shutdown, as for remote pushes (`shared.rs`): either
         // the shutdown's drain of this queue comes after the push and takes the task, or this load
-        // sees the flag. Then this worker is one that shutdown stopped waiting for (it is still in
-        // a poll, which may never return), and it drops what it holds now rather than at its exit.
+        // sees the flag, and the worker drops what it holds now rather than at its exit. That
+        // matters for a worker shutdown stopped waiting for, still in a poll that may never
+        // return; for the others it only comes a little early. (A dropped task may have its future
+        // dropped right here, inside the `spawn` that pushed it, once the runtime has shut down, as
+        // a spawn from outside after shutdown does.)
         if self.shared.is_shutdown() {
             self.drop_queued();
         }

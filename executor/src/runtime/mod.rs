@@ -92,8 +92,8 @@ impl Runtime {
         let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         let remaining =
             || deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        // 1. Stop the workers; queued runs are dropped, which cancels their tasks (a task that never
-        //    returned `Pending` is on no list: its queued run is the only way to reach it).
+        // 1. Stop the workers; queued runs are dropped. A dropped run of a task that was never
+        //    polled, which is on no list, puts it on the list for step 3 (`Notified::drop`).
         pool.shutdown(remaining());
         // 2. Stop the blocking pool; jobs that never started are dropped the same way.
         self.handle.shared.blocking.shutdown(remaining());

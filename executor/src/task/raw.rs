@@ -21,9 +21,10 @@
 //! frees the cell. Only the thread that set `RUNNING` touches the stage while the future is alive.
 //!
 //! A task joins the owned-task list only when its first poll returns `Pending` (`LISTED` in the state
-//! word). Until then it is in a queue or running, and a queued run that is dropped unrun (the
-//! scheduler shut down) cancels the task: so a task that completes on its first poll, most short
-//! tasks, never takes the list's lock, while shutdown still drops every unfinished future.
+//! word). Until then it is in a queue or running; a queued run that is dropped unrun (the scheduler
+//! shut down) puts its never-polled task on the list for shutdown's drain, or, once the list is
+//! closed, cancels it itself. So a task that completes on its first poll, most short tasks, never
+//! takes the list's lock, while shutdown still drops every unfinished future.
 
 use std::any::Any;
 use std::cell::{Cell as StdCell, UnsafeCell};
@@ -437,7 +438,7 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
 
     // Counted before COMPLETE is published, so whoever joins the task sees it counted.
     header.runtime.task_completed(header.id);
-    // Only the RUNNING owner sets LISTED, so this load is exact.
+    // LISTED changes only while nobody else can run the task (state.rs), so this load is exact.
     let listed = header.state.load().has(LISTED);
     let defer = listed && defer_unlink(header.id);
     let prev = header.state.transition_to_complete(defer);

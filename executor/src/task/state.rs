@@ -27,7 +27,8 @@
 //!   run if it was never polled (shutdown). So a task that is not listed is queued or running, and
 //!   shutdown finds it in a queue; an idle task, which only its wakers can reach, is always listed.
 //!   `LISTED` is set by whoever alone can run the task (the `RUNNING` owner, or the holder of a
-//!   never-polled task's only run), and cleared only when that holder's listing is refused.
+//!   never-polled task's only run), and cleared only when that holder's listing is refused. A task
+//!   listed by its dropped run keeps `SCHEDULED` with no `Notified` until the drain claims it.
 //! - The join-waker slot belongs to the `JoinHandle` while `JOIN_WAKER` is clear (before or after
 //!   completion), and to the runtime while `JOIN_WAKER` is set: the completing thread takes the
 //!   waker out, and after that only the final free touches the slot.
