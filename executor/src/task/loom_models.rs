@@ -476,6 +476,23 @@ impl Drop for Handle {
     }
 }
 
+/// A worker thread that runs the task's queued run, if any.
+fn run_on_thread(task: &Arc<Task>) -> thread::JoinHandle<()> {
+    let task = Arc::clone(task);
+    thread::spawn(move || {
+        let _ = task.run_queued();
+    })
+}
+
+/// After shutdown and every thread: the task was cancelled, its handle says so, and every
+/// reference is gone once the handle is.
+fn assert_cancelled_by_shutdown(task: &Task, handle: Handle) {
+    assert!(task.is_complete(), "a task outlived shutdown");
+    assert_eq!(handle.poll(), Some(Err(())));
+    drop(handle);
+    task.assert_freed(1);
+}
+
 /// Runs the first poll on the model's main thread: the future hands out a waker and stays pending.
 fn spawn_and_poll_once(needed: usize) -> (Arc<Task>, Handle) {
     let (task, handle) = Task::spawn(needed);
@@ -490,12 +507,7 @@ fn woken_while_running() {
     loom::model(|| {
         let (task, handle) = Task::spawn(1);
         let waker = Task::waker(&task);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         task.signal();
         waker.wake();
         worker.join().unwrap();
@@ -548,12 +560,7 @@ fn woken_concurrently_from_two_threads() {
 fn aborted_while_completing() {
     loom::model(|| {
         let (task, handle) = Task::spawn(0);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         handle.abort();
         worker.join().unwrap();
         task.drain();
@@ -607,12 +614,7 @@ fn join_handle_dropped_while_completing_with(defer_unlink: bool) {
     loom::model(move || {
         let (task, handle) = Task::spawn_deferring(0, defer_unlink);
         assert_eq!(handle.poll(), None);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         drop(handle);
         worker.join().unwrap();
         task.drain();
@@ -630,12 +632,7 @@ fn join_handle_dropped_while_completing_with(defer_unlink: bool) {
 fn shutdown_racing_a_deferred_unlink() {
     loom::model(|| {
         let (task, handle) = Task::spawn_deferring(0, true);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         let dropper = thread::spawn(move || drop(handle));
         task.shutdown();
         worker.join().unwrap();
@@ -645,19 +642,18 @@ fn shutdown_racing_a_deferred_unlink() {
     });
 }
 
-/// The handle registers its waker while the task completes: if it saw `Pending`, it is woken.
+/// The handle registers its waker while the task completes: if it saw `Pending`, it is woken. The
+/// task, done on its first poll, is never listed, and its references all go.
 #[test]
 fn join_waker_registered_while_completing() {
     loom::model(|| {
         let (task, handle) = Task::spawn(0);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         let first = handle.poll();
         worker.join().unwrap();
+        // A task that completes on its first poll never touches the owned-task list.
+        assert!(!task.list.lock().unwrap().holds);
+        assert!(!task.state.load().has(LISTED));
         task.drain();
         match first {
             Some(output) => assert_eq!(output, Ok(OUTPUT)),
@@ -707,42 +703,11 @@ fn shutdown_racing_a_wake_and_a_run() {
 fn shutdown_racing_the_first_pending_poll() {
     loom::model(|| {
         let (task, handle) = Task::spawn(1);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         task.shutdown();
         worker.join().unwrap();
         task.drop_queued();
-        assert!(task.is_complete(), "a task outlived shutdown");
-        assert_eq!(handle.poll(), Some(Err(())));
-        drop(handle);
-        task.assert_freed(1);
-    });
-}
-
-/// A task that completes on its first poll never touches the list, and its references still all go.
-#[test]
-fn a_task_completing_at_once_is_never_listed() {
-    loom::model(|| {
-        let (task, handle) = Task::spawn(0);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
-        let output = handle.poll();
-        worker.join().unwrap();
-        assert!(!task.list.lock().unwrap().holds);
-        assert!(!task.state.load().has(LISTED));
-        if output.is_none() {
-            assert_eq!(handle.poll(), Some(Ok(OUTPUT)));
-        }
-        drop(handle);
-        task.assert_freed(1);
+        assert_cancelled_by_shutdown(&task, handle);
     });
 }
 
@@ -760,10 +725,7 @@ fn a_dropped_run_racing_the_list_drain() {
         let _ = task.claim_list_drain();
         pusher.join().unwrap();
         let _ = task.claim_list_drain();
-        assert!(task.is_complete(), "a task outlived shutdown");
-        assert_eq!(handle.poll(), Some(Err(())));
-        drop(handle);
-        task.assert_freed(1);
+        assert_cancelled_by_shutdown(&task, handle);
     });
 }
 
@@ -774,12 +736,7 @@ fn abort_and_wake_during_the_first_poll_racing_shutdown() {
     loom::model(|| {
         let (task, handle) = Task::spawn(2);
         let waker = Task::waker(&task);
-        let worker = {
-            let task = Arc::clone(&task);
-            thread::spawn(move || {
-                let _ = task.run_queued();
-            })
-        };
+        let worker = run_on_thread(&task);
         let waking = {
             let task = Arc::clone(&task);
             thread::spawn(move || {
@@ -793,9 +750,6 @@ fn abort_and_wake_during_the_first_poll_racing_shutdown() {
         waking.join().unwrap();
         task.drop_queued();
         let _ = task.claim_list_drain();
-        assert!(task.is_complete(), "a task outlived shutdown");
-        assert_eq!(handle.poll(), Some(Err(())));
-        drop(handle);
-        task.assert_freed(1);
+        assert_cancelled_by_shutdown(&task, handle);
     });
 }
