@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ThreadSanitizer on the stress and lifecycle tests (nightly, -Zsanitizer=thread, -Zbuild-std so
+# ThreadSanitizer on the stress, lifecycle and shutdown tests (nightly, -Zsanitizer=thread, -Zbuild-std so
 # that std itself is instrumented). One suppression, for crossbeam-deque's by-design speculative
 # read in its Chase-Lev buffer; .ci/tsan.supp says why, docs/reliability.md what it does not hide.
 set -euo pipefail
@@ -18,4 +18,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/tsan"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/.ci/tsan.supp"
 # Debug builds at a hundredth of the release sizes: TSan is 5-15x slower.
 export MAGPIE_STRESS_DIVISOR="${MAGPIE_STRESS_DIVISOR:-10}"
-cargo +nightly test -Zbuild-std --target "$host" -p magpie --test stress --test lifecycle
+cargo +nightly test -Zbuild-std --target "$host" -p magpie --test stress --test lifecycle --test shutdown
