@@ -7,7 +7,8 @@
 //! sleep-gather workloads by a tenth in A/B runs). Linux's `CLOCK_MONOTONIC_COARSE` costs about
 //! 6 ns: it is the monotonic clock as of the last timekeeping update, a tick (`clock_getres`: 4 ms
 //! here) or so behind. Not only one tick: on this KVM guest it lagged by 2 to 6 ms over 20,000
-//! samples, and the kernel lets timekeeping stall for a few jiffies before another CPU takes it
+//! samples (`cargo test -p magpie-timer coarse_clock_trails -- --nocapture` prints the range), and
+//! the kernel lets timekeeping stall for a few jiffies before another CPU takes it
 //! over; so the margin is five ticks plus 2 ms (22 ms here).
 //!
 //! So for a deadline further ahead than the coarse time plus that margin, the first poll registers
@@ -66,7 +67,7 @@ mod imp {
     }
 
     /// Reads `clock`, in nanoseconds; `None` if the call fails.
-    fn read(clock: libc::clockid_t) -> Option<i64> {
+    pub(super) fn read(clock: libc::clockid_t) -> Option<i64> {
         let mut time = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
@@ -180,5 +181,35 @@ mod tests {
         assert_eq!(certainly_ahead(far), imp::bias().is_some());
         #[cfg(not(all(target_os = "linux", not(miri))))]
         assert!(!certainly_ahead(far));
+    }
+
+    /// The coarse clock trails the precise one, never leads it (what the bound's "lag" assumes);
+    /// prints the lag's range over 20,000 reads spread over many ticks, the figure the module doc
+    /// quotes.
+    #[cfg(all(target_os = "linux", not(miri)))]
+    #[test]
+    fn coarse_clock_trails_the_precise_one() {
+        let (mut least, mut most) = (i64::MAX, i64::MIN);
+        for i in 0..20_000 {
+            if i % 100 == 0 {
+                // Spread the reads over about 60 ms, many ticks, so the lag's range is seen.
+                std::thread::sleep(Duration::from_micros(300));
+            }
+            let coarse = imp::read(libc::CLOCK_MONOTONIC_COARSE).unwrap();
+            let precise = imp::read(libc::CLOCK_MONOTONIC).unwrap();
+            let lag = precise - coarse;
+            assert!(
+                lag >= 0,
+                "the coarse clock led the precise one by {} ns",
+                -lag
+            );
+            least = least.min(lag);
+            most = most.max(lag);
+        }
+        eprintln!(
+            "coarse clock lag over 20,000 reads: {:.2}..{:.2} ms",
+            least as f64 / 1e6,
+            most as f64 / 1e6
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! [`CompactInstant`], the registration one tagged pointer). Creating one does nothing but read the
 //! clock. The first poll completes at once if the deadline has passed; otherwise it registers with
 //! the timer thread (one small allocation, pushed lock-free). Whether it has passed is read from the
-//! coarse clock when that is enough (a deadline more than about 10 ms ahead, `coarse.rs`), else from
+//! coarse clock when that is enough (a deadline more than about 22 ms ahead, `coarse.rs`), else from
 //! the precise one. Later polls only look at the entry's state word.
 //! Dropping a registered `Sleep` cancels it without waiting for the timer thread; the timer thread
 //! reclaims the entry within a sweep period (see the `driver` module).

@@ -103,15 +103,7 @@ impl Runtime {
         //    returns `Pending` later finds the list closed and drops its future itself.
         for ptr in self.handle.shared.owned.close_and_drain() {
             // SAFETY: the drain handed us the list's reference to each task.
-            let header = unsafe { ptr.as_ref() };
-            if header.state.transition_to_shutdown() {
-                // SAFETY: the transition gave us RUNNING; the completion consumes the list's
-                // reference.
-                unsafe { (header.vtable.shutdown)(ptr) };
-            } else {
-                // SAFETY: the list's reference is ours to release.
-                unsafe { raw::release(ptr) };
-            }
+            unsafe { raw::shut_down(ptr) };
         }
     }
 }

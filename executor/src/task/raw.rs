@@ -181,14 +181,25 @@ impl Drop for Notified {
             unsafe { release(ptr) };
             return;
         }
-        // SAFETY: as above.
-        if unsafe { ptr.as_ref() }.state.transition_to_shutdown() {
-            // SAFETY: the transition gave us RUNNING; the completion consumes our reference.
-            unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
-        } else {
-            // SAFETY: this value owned one reference.
-            unsafe { release(ptr) }
-        }
+        // SAFETY: this value owns one reference.
+        unsafe { shut_down(ptr) }
+    }
+}
+
+/// Runtime shutdown for one task, giving up one reference the caller owns: claims the task and drops
+/// its future if it is idle or queued, else (running elsewhere, flagged `CANCELLED`, or complete)
+/// only releases the reference.
+///
+/// # Safety
+/// The caller owns one reference to a live task and gives it up.
+pub(crate) unsafe fn shut_down(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the task alive.
+    if unsafe { ptr.as_ref() }.state.transition_to_shutdown() {
+        // SAFETY: the transition gave us RUNNING; the completion consumes the caller's reference.
+        unsafe { (ptr.as_ref().vtable.shutdown)(ptr) }
+    } else {
+        // SAFETY: the caller's reference.
+        unsafe { release(ptr) }
     }
 }
 
