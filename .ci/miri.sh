@@ -30,8 +30,8 @@ cargo +nightly miri setup
 
 # Pure code: strict provenance, leak check on.
 strict="-Zmiri-strict-provenance -Zmiri-preemption-rate=0"
-echo "miri: task state word (MIRIFLAGS=$strict)"
-MIRIFLAGS="$strict" cargo +nightly miri test -p magpie --lib task::state
+echo "miri: task state word and join-waker slot (MIRIFLAGS=$strict)"
+MIRIFLAGS="$strict" cargo +nightly miri test -p magpie --lib -- task::state task::join_waker
 echo "miri: timer wheel and driver (MIRIFLAGS=$strict)"
 # The 4096-entry batch test takes many minutes under Miri; the other driver tests cover its paths.
 MIRIFLAGS="$strict" cargo +nightly miri test -p magpie-timer --lib -- \

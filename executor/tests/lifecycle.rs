@@ -141,6 +141,25 @@ fn join_waker_is_woken_when_the_task_completes_later() {
     // block_on registers its waker in the join-waker slot, then parks until woken.
     rt.block_on(handle).unwrap();
     opener.join().unwrap();
+
+    // A task awaiting it instead: the slot keeps that task's waker as a bare task pointer.
+    let gate = Gate::default();
+    let mut handle = rt.spawn(gate.wait());
+    let registered = Arc::new(AtomicBool::new(false));
+    let joiner = {
+        let registered = Arc::clone(&registered);
+        rt.spawn(std::future::poll_fn(move |cx| {
+            let poll = Pin::new(&mut handle).poll(cx);
+            registered.store(poll.is_pending(), Ordering::SeqCst);
+            poll
+        }))
+    };
+    let opener = std::thread::spawn(move || {
+        wait_until(|| registered.load(Ordering::SeqCst));
+        gate.open(false);
+    });
+    rt.block_on(joiner).unwrap().unwrap();
+    opener.join().unwrap();
 }
 
 // Waiting loops live on the test thread (`wait_until` yields it), never inside `block_on`: under
@@ -222,6 +241,17 @@ fn handles_dropped_before_and_after_completion() {
     gate.open(true);
     other_gate.open(false);
     wait_until(|| outputs.count() == 2);
+    // Awaited: the output is the caller's, and the handle, still usable, drops nothing more.
+    let token = outputs.token();
+    let mut awaited = rt.spawn(async move { token });
+    let output = rt.block_on(&mut awaited).unwrap();
+    assert!(awaited.is_finished());
+    awaited.abort();
+    let _ = awaited.id();
+    drop(awaited);
+    assert_eq!(outputs.count(), 2);
+    drop(output);
+    assert_eq!(outputs.count(), 3);
 }
 
 #[test]

@@ -37,8 +37,8 @@ use loom::sync::{Arc, Mutex};
 use loom::thread;
 
 use super::state::{
-    IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
-    RUNNING, UNLINK_DEFERRED,
+    IdleAction, RunAction, Snapshot, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST,
+    JOIN_WAKER, LISTED, RUNNING, UNLINK_DEFERRED,
 };
 
 /// The value the modelled future returns.
@@ -398,14 +398,29 @@ impl Drop for TaskWaker {
 struct Handle(Arc<Task>);
 
 impl Handle {
-    /// `JoinHandle::poll`: the output if complete, else registers a (modelled) waker.
+    /// `JoinHandle::poll`: the output if complete, else registers a (modelled) waker. Taking the
+    /// output gives up `JOIN_INTEREST` and does a deferred unlink (`raw::try_read_output`).
     fn poll(&self) -> Option<Output> {
         let task = &self.0;
         let snapshot = task.state.load();
+        assert!(
+            snapshot.has(JOIN_INTEREST),
+            "polled after it returned the output"
+        );
         if !snapshot.has(COMPLETE) && !self.register_join_waker(snapshot.has(JOIN_WAKER)) {
             return None;
         }
-        Some(task.consume_output())
+        let output = task.consume_output();
+        let prev = task.state.transition_to_output_taken();
+        self.unlink_deferred(prev);
+        Some(output)
+    }
+
+    /// `raw::unlink_deferred`: the completion left the unlink to this handle.
+    fn unlink_deferred(&self, prev: Snapshot) {
+        if prev.has(UNLINK_DEFERRED) && self.0.unlink() {
+            self.0.release();
+        }
     }
 
     /// `raw::register_join_waker`: `true` if the task completed meanwhile.
@@ -451,18 +466,14 @@ impl Drop for Handle {
     /// `raw::drop_join_handle`.
     fn drop(&mut self) {
         let task = &self.0;
+        // The handle already took the output (and did the deferred unlink).
+        if !task.state.load().has(JOIN_INTEREST) {
+            return task.release();
+        }
         let prev = task.state.transition_to_join_handle_dropped();
         if prev.has(COMPLETE) {
-            if task.stage.with(|stage| {
-                // SAFETY: after COMPLETE with JOIN_INTEREST, the stage is the handle's.
-                matches!(unsafe { &(*stage).value }, StageValue::Finished(_))
-            }) {
-                let _ = task.consume_output();
-            }
-            // `raw::drop_join_handle`: the completion left the unlink to this handle.
-            if prev.has(UNLINK_DEFERRED) && task.unlink() {
-                task.release();
-            }
+            let _ = task.consume_output();
+            self.unlink_deferred(prev);
         } else if prev.has(JOIN_WAKER) {
             task.join_waker.with_mut(|slot| {
                 // SAFETY: the transition took the slot back before completion.

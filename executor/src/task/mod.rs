@@ -9,6 +9,7 @@ mod error;
 mod id;
 mod join;
 mod join_set;
+mod join_waker;
 pub(crate) mod list;
 #[cfg(all(test, loom))]
 mod loom_models;

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! Cell<F, M> (#[repr(C)], one Box)
-//! ┌──────── Header (64 bytes, same layout for every F) ────────┐┌──────── Stage<F> ────────┐┌ M ┐
-//! │ state │ vtable │ owned-list links │ id │ runtime │ join waker ││ future | output | taken ││   │
+//! ┌──────── Header (56 bytes, same layout for every F) ────────┐┌──────── Stage<F> ────────┐┌ M ┐
+//! │ state │ vtable │ owned-list links │ id │ runtime │ join waker ││  future  or  output  ││   │
 //! └─────────────────────────────────────────────────────────────┘└──────────────────────────┘└───┘
 //! ```
 //!
@@ -38,6 +38,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::error::{JoinError, Repr};
 use super::id::Id;
+use super::join_waker::JoinWaker;
 use super::list::Links;
 use super::state::{
     IdleAction, RunAction, State, WakeAction, COMPLETE, INITIAL, JOIN_INTEREST, JOIN_WAKER, LISTED,
@@ -80,7 +81,7 @@ pub(crate) struct Header {
     /// The runtime the task re-schedules itself on. An `Arc`, because wakers may outlive the runtime.
     pub(crate) runtime: Arc<Shared>,
     /// The `JoinHandle`'s waker; who may touch it is decided by `JOIN_WAKER` and `COMPLETE`.
-    pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    pub(crate) join_waker: UnsafeCell<JoinWaker>,
 }
 
 /// Calls `f` with the name of the task at `ptr`, if it has one. The name cannot outlive the call.
@@ -116,12 +117,21 @@ pub(crate) struct Vtable {
     pub(crate) name: unsafe fn(NonNull<Header>) -> Option<NonNull<str>>,
 }
 
-/// Where the future's life stands. Only the `RUNNING` owner, or the output's owner after
-/// `COMPLETE`, touches it.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, Repr>),
-    Taken,
+/// The future, and in its place once it is gone, the output. Which of the two is there is told by
+/// the state word, not by a tag of the stage's own, so a task's cell is only as large as the larger
+/// of the two (an enum's tag cost a 16-byte malloc size class for the common sleeping task):
+///
+/// - `future`: from spawn until the completion drops it, under `RUNNING` (`complete`);
+/// - `output`: written by the completion before it sets `COMPLETE`, if the `JoinHandle` still had
+///   `JOIN_INTEREST` then, until the handle takes it (giving up `JOIN_INTEREST` as it does) or drops
+///   it; without a handle the completion drops it at once;
+/// - nothing after that. Freeing the cell drops neither field: every path to the last reference has
+///   completed the task and consumed the output (a leak, never a double drop, if that were wrong).
+///
+/// Only the `RUNNING` owner, or the output's owner after `COMPLETE`, touches it.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, Repr>>,
 }
 
 #[repr(C)]
@@ -253,9 +263,11 @@ where
             links: Links::new(),
             id,
             runtime,
-            join_waker: UnsafeCell::new(None),
+            join_waker: UnsafeCell::new(JoinWaker::empty()),
         },
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
         trailer,
     });
     NonNull::from(Box::leak(cell)).cast::<Header>()
@@ -327,12 +339,11 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
             })
         };
         catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: RUNNING gives this thread the stage; the future is never moved out of its heap
-            // cell while it is alive, so pinning it there is sound.
-            match unsafe { &mut *stage::<F>(ptr).get() } {
-                Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
-                _ => unreachable!("a task is never polled after completion"),
-            }
+            // SAFETY: RUNNING gives this thread the stage, which holds the future until the
+            // completion (a completed task is never run: `transition_to_running`). The future is
+            // never moved out of its heap cell while it is alive, so pinning it there is sound.
+            let future = unsafe { &mut (*stage::<F>(ptr).get()).future };
+            unsafe { Pin::new_unchecked(&mut **future) }.poll(&mut cx)
         }))
     };
 
@@ -373,7 +384,7 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
                 })
             };
             // SAFETY: still RUNNING, with the run's reference.
-            unsafe { complete::<F>(ptr, Err(Repr::Panic(panic))) }
+            unsafe { complete::<F>(ptr, Err(Repr::panic(panic))) }
         }
     }
 }
@@ -416,7 +427,11 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     // SAFETY: RUNNING gives this thread the stage.
     let stage = unsafe { &mut *stage::<F>(ptr).get() };
     // Drop the future first, on its own: its `Drop` may panic, and that must not lose the result.
-    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Taken));
+    // SAFETY: the future is there until now (see `Stage`), and this is its one drop: after it the
+    // stage holds the output, whether the drop finished or unwound.
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut stage.future)
+    }));
     // A panic while dropping a *finished* future is reported nowhere: its result stands.
     #[cfg(feature = "tracing")]
     // SAFETY: the caller's reference keeps the task alive.
@@ -438,14 +453,14 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
         })
     };
     let result = match (result, dropped) {
-        (Err(Repr::Cancelled), Err(panic)) => Err(Repr::Panic(panic)),
+        (Err(Repr::Cancelled), Err(panic)) => Err(Repr::panic(panic)),
         (result, Err(panic)) => {
             drop_payload(panic);
             result
         }
         (result, Ok(())) => result,
     };
-    *stage = Stage::Finished(result);
+    stage.output = ManuallyDrop::new(result);
 
     // Counted before COMPLETE is published, so whoever joins the task sees it counted.
     header.runtime.task_completed(header.id);
@@ -455,7 +470,8 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
     let prev = header.state.transition_to_complete(defer);
     if !prev.has(JOIN_INTEREST) {
         // Nobody will read the output: drop it here, where a panicking `Drop` cannot escape.
-        contain(|| *stage = Stage::Taken);
+        // SAFETY: written above, and without JOIN_INTEREST at COMPLETE it is this thread's.
+        contain(|| unsafe { ManuallyDrop::drop(&mut stage.output) });
     } else if prev.has(JOIN_WAKER) {
         // SAFETY: with JOIN_WAKER set at COMPLETE, the slot is ours (state.rs invariants), and the
         // handle's Release when it set JOIN_WAKER pairs with the AcqRel of the completion.
@@ -523,6 +539,11 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: 
     // SAFETY: the join handle's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
     let snapshot = header.state.load();
+    // Only the handle clears JOIN_INTEREST, so this load is exact.
+    assert!(
+        snapshot.has(JOIN_INTEREST),
+        "JoinHandle polled after it returned the output"
+    );
     if !snapshot.has(COMPLETE) {
         // SAFETY: the handle calls this with its own reference.
         if !unsafe { register_join_waker(header, snapshot.has(JOIN_WAKER), waker) } {
@@ -530,19 +551,33 @@ unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, out: *mut (), waker: 
         }
     }
     // COMPLETE was observed with Acquire: the output written before it is visible, and it belongs
-    // to the handle (which still has JOIN_INTEREST).
-    // SAFETY: see above; only the handle touches the stage after COMPLETE.
-    let stage = unsafe { &mut *stage::<F>(ptr).get() };
-    match std::mem::replace(stage, Stage::Taken) {
-        Stage::Finished(result) => {
-            let result = result.map_err(|repr| {
-                // SAFETY: the handle's reference keeps the task alive.
-                unsafe { with_task_name(ptr, |name| JoinError::new(header.id, name, repr)) }
-            });
-            // SAFETY: the handle passes a `*mut Poll<Result<F::Output, JoinError>>`.
-            unsafe { *out.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
-        }
-        _ => panic!("JoinHandle polled after it returned the output"),
+    // to the handle, which had JOIN_INTEREST then (the completion did not drop it).
+    // SAFETY: see above; only the handle touches the stage after COMPLETE, and it takes the output
+    // once: giving up JOIN_INTEREST right after records that it is gone.
+    let result = unsafe { ManuallyDrop::take(&mut (*stage::<F>(ptr).get()).output) };
+    let prev = header.state.transition_to_output_taken();
+    // SAFETY: the handle's reference keeps the task live.
+    unsafe { unlink_deferred(ptr, prev) };
+    let result = result.map_err(|repr| {
+        // SAFETY: the handle's reference keeps the task alive.
+        unsafe { with_task_name(ptr, |name| JoinError::new(header.id, name, repr)) }
+    });
+    // SAFETY: the handle passes a `*mut Poll<Result<F::Output, JoinError>>`.
+    unsafe { *out.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(result) };
+}
+
+/// The handle's part of a deferred unlink: the completion saw the handle's JOIN_INTEREST and, if it
+/// deferred (`prev`, the state the handle gave up JOIN_INTEREST in, has `UNLINK_DEFERRED`), left
+/// the task on the owned-task list for the handle (see `complete`). Shutdown's drain may have taken
+/// it off already.
+///
+/// # Safety
+/// Called by the join handle, with its reference, when it gives up JOIN_INTEREST after COMPLETE.
+unsafe fn unlink_deferred(ptr: NonNull<Header>, prev: super::state::Snapshot) {
+    // SAFETY: the handle's reference keeps the task live; removal is checked under the lock.
+    if prev.has(UNLINK_DEFERRED) && unsafe { ptr.as_ref().runtime.owned.remove(ptr) } {
+        // SAFETY: unlinking gave us the list's reference (not the last: the handle holds one).
+        unsafe { release(ptr) }
     }
 }
 
@@ -557,11 +592,11 @@ unsafe fn register_join_waker(header: &Header, waker_set: bool, waker: &Waker) -
     }
     // JOIN_WAKER is clear and the task is not complete: the slot is the handle's.
     // SAFETY: slot ownership as above.
-    unsafe { *header.join_waker.get() = Some(waker.clone()) };
+    unsafe { (*header.join_waker.get()).set(waker) };
     if header.state.set_join_waker().is_err() {
         // Completed in between: the slot stays ours; drop the waker we stored.
         // SAFETY: the runtime never touches the slot when JOIN_WAKER was clear at COMPLETE.
-        unsafe { *header.join_waker.get() = None };
+        contain(|| drop(unsafe { (*header.join_waker.get()).take() }));
         return true;
     }
     false
@@ -570,19 +605,20 @@ unsafe fn register_join_waker(header: &Header, waker_set: bool, waker: &Waker) -
 unsafe fn drop_join_handle<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the handle's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
+    // Without JOIN_INTEREST the handle already returned the output, and did its deferred unlink
+    // then. Only the handle clears the flag, so this load is exact.
+    if !header.state.load().has(JOIN_INTEREST) {
+        // SAFETY: the handle's reference.
+        unsafe { release(ptr) };
+        return;
+    }
     let prev = header.state.transition_to_join_handle_dropped();
     if prev.has(COMPLETE) {
         // The output is ours; a panicking `Drop` of it must not escape into the caller (tokio #4412).
-        // SAFETY: after COMPLETE, with JOIN_INTEREST, the stage belongs to the handle.
-        let stage = unsafe { &mut *stage::<F>(ptr).get() };
-        contain(|| *stage = Stage::Taken);
-        // The completion saw this handle's JOIN_INTEREST and, if it deferred, left the task on the
-        // owned-task list for us (see `complete`); shutdown's drain may have taken it off already.
-        // SAFETY: the handle's reference keeps the task live; removal is checked under the lock.
-        if prev.has(UNLINK_DEFERRED) && unsafe { header.runtime.owned.remove(ptr) } {
-            // SAFETY: unlinking gave us the list's reference.
-            unsafe { release(ptr) }
-        }
+        // SAFETY: after COMPLETE, with JOIN_INTEREST, the output is there and belongs to the handle.
+        contain(|| unsafe { ManuallyDrop::drop(&mut (*stage::<F>(ptr).get()).output) });
+        // SAFETY: the handle's reference, giving up JOIN_INTEREST after COMPLETE.
+        unsafe { unlink_deferred(ptr, prev) };
     } else if prev.has(JOIN_WAKER) {
         // The transition cleared JOIN_WAKER before completion: the slot is ours again.
         // SAFETY: as stated.
@@ -647,10 +683,21 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 #[cfg(all(test, target_pointer_width = "64"))]
 mod layout_tests {
-    /// The header is 64 bytes; a task cell's malloc size class depends on it.
+    /// The header is 56 bytes; a task cell's malloc size class depends on it.
     #[test]
-    fn the_header_is_64_bytes() {
-        assert_eq!(std::mem::size_of::<super::Header>(), 64);
+    fn the_header_is_56_bytes() {
+        assert_eq!(std::mem::size_of::<super::Header>(), 56);
+    }
+
+    /// Cells are as small as the header and the larger of the future and the output allow: with
+    /// glibc's 8 bytes per chunk, a task with a small future and no output is an 80-byte chunk.
+    #[test]
+    fn a_cell_holds_the_larger_of_future_and_output_untagged() {
+        use super::Cell;
+        use std::mem::size_of;
+        assert_eq!(size_of::<Cell<std::future::Ready<()>>>(), 56 + 16);
+        assert_eq!(size_of::<Cell<std::future::Ready<[u64; 6]>>>(), 56 + 56);
+        assert_eq!(size_of::<Cell<std::future::Pending<u8>>>(), 56 + 16);
     }
 
     /// A future aligned beyond the header still has its stage at one offset whatever the trailer.
@@ -680,6 +727,6 @@ mod layout_tests {
             offset_of!(Cell<Small, TaskMeta>, stage),
             offset_of!(Cell<Small>, stage)
         );
-        assert_eq!(offset_of!(Cell<Small>, stage), 64);
+        assert_eq!(offset_of!(Cell<Small>, stage), 56);
     }
 }

@@ -21,7 +21,8 @@
 //! - Only the thread that set `RUNNING` touches the future. `COMPLETE` is set once and never cleared,
 //!   and once set the future has been dropped: nobody polls a completed task.
 //! - The output belongs to whoever holds `JOIN_INTEREST` when `COMPLETE` is set: the `JoinHandle`
-//!   reads it, or the runtime drops it at completion if no handle is left.
+//!   reads it (and gives up `JOIN_INTEREST` as it does, so a handle without it has nothing left to
+//!   read or drop), or the runtime drops it at completion if no handle is left.
 //! - A task is put on the owned-task list, with [`LISTED`] and the list's reference, by the first
 //!   poll that returns `Pending`, before that poll lets go of `RUNNING`, or by the drop of its queued
 //!   run if it was never polled (shutdown). So a task that is not listed is queued or running, and
@@ -52,7 +53,7 @@ pub(crate) const RUNNING: usize = 1 << 1;
 pub(crate) const COMPLETE: usize = 1 << 2;
 /// Abort was requested: the next thread that claims the task drops the future instead of polling.
 pub(crate) const CANCELLED: usize = 1 << 3;
-/// The `JoinHandle` is alive and will take the output.
+/// The `JoinHandle` is alive and has not taken the output: it will read or drop it.
 pub(crate) const JOIN_INTEREST: usize = 1 << 4;
 /// The join-waker slot holds the `JoinHandle`'s waker, and the runtime side owns the slot.
 pub(crate) const JOIN_WAKER: usize = 1 << 5;
@@ -298,9 +299,17 @@ impl State {
         .1
     }
 
-    /// The `JoinHandle` is dropped. Returns the state before: if it was complete, the handle must
-    /// drop the output; if not and `JOIN_WAKER` was set, the handle now owns the slot and must drop
-    /// the waker in it.
+    /// The handle took the output of the completed task: it gives up `JOIN_INTEREST`, which tells
+    /// its own later drop (and a second poll) that the output is gone. Returns the state before.
+    pub(crate) fn transition_to_output_taken(&self) -> Snapshot {
+        let prev = Snapshot(self.0.fetch_and(!JOIN_INTEREST, Ordering::AcqRel));
+        debug_assert!(prev.has(COMPLETE) && prev.has(JOIN_INTEREST), "{prev:?}");
+        prev
+    }
+
+    /// The `JoinHandle` is dropped before it took the output. Returns the state before: if it was
+    /// complete, the handle must drop the output; if not and `JOIN_WAKER` was set, the handle now
+    /// owns the slot and must drop the waker in it.
     pub(crate) fn transition_to_join_handle_dropped(&self) -> Snapshot {
         self.update(|s| {
             debug_assert!(s.has(JOIN_INTEREST), "{s:?}");
