@@ -42,5 +42,5 @@ MIRIFLAGS="$strict" cargo +nightly miri test -p magpie-timer --lib -- \
 # per-thread records are reported as leaks, so the leak check is off here (valgrind.sh and
 # tests/memory.rs check task leaks).
 runtime="-Zmiri-tree-borrows -Zmiri-preemption-rate=0 -Zmiri-ignore-leaks"
-echo "miri: task lifecycle through a runtime (MIRIFLAGS=$runtime)"
-MIRIFLAGS="$runtime" cargo +nightly miri test -p magpie --test lifecycle
+echo "miri: task lifecycle and regressions through a runtime (MIRIFLAGS=$runtime)"
+MIRIFLAGS="$runtime" cargo +nightly miri test -p magpie --test lifecycle --test regressions

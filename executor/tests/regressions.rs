@@ -98,3 +98,58 @@ fn a_panicking_output_drop_on_a_blocking_thread_does_not_hang_shutdown() {
     rx.recv_timeout(HANG)
         .expect("drop(Runtime) waited for a blocking thread that died");
 }
+
+/// A waker that counts its wakes.
+#[derive(Default)]
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A waker whose `Drop` panics.
+struct PanickingDropWaker;
+
+impl std::task::Wake for PanickingDropWaker {
+    fn wake(self: std::sync::Arc<Self>) {}
+}
+
+impl Drop for PanickingDropWaker {
+    fn drop(&mut self) {
+        panic!("this waker's drop panics");
+    }
+}
+
+/// A handle polled again replaced its stored waker, and that waker's panicking `Drop` escaped the
+/// poll, leaving the new waker stored but unregistered: the completion never woke the joiner.
+#[test]
+fn a_replaced_join_waker_whose_drop_panics_does_not_lose_the_next_one() {
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::Arc;
+    use std::task::Waker;
+
+    let rt = runtime(1);
+    let (open_tx, open_rx) = futures::channel::oneshot::channel::<()>();
+    let mut handle = rt.spawn(async move {
+        let _ = open_rx.await;
+        5
+    });
+    let first = Waker::from(Arc::new(PanickingDropWaker));
+    let mut cx = Context::from_waker(&first);
+    assert!(Pin::new(&mut handle).poll(&mut cx).is_pending());
+    // The clone in the slot is now the last one: replacing it runs the panicking `Drop`.
+    drop(first);
+    let counter = Arc::new(CountingWaker::default());
+    let second = Waker::from(Arc::clone(&counter));
+    let poll = Pin::new(&mut handle).poll(&mut Context::from_waker(&second));
+    assert!(poll.is_pending(), "the poll returned normally");
+    open_tx.send(()).unwrap();
+    common::with_watchdog("join wake", HANG, || {
+        while counter.0.load(SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    });
+    assert_eq!(rt.block_on(handle).unwrap(), 5);
+}

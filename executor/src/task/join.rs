@@ -83,8 +83,9 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
-        // SAFETY: the handle owns a reference and JOIN_INTEREST, and `out` has the type the task's
-        // vtable writes (`T` is the task's output type, fixed at spawn).
+        // SAFETY: the handle owns a reference, and `out` has the type the task's vtable writes (`T`
+        // is the task's output type, fixed at spawn). A handle that already returned the output
+        // (and gave up JOIN_INTEREST) is refused there with a panic, before the stage is touched.
         unsafe {
             (self.header().vtable.try_read_output)(
                 self.raw,
@@ -98,7 +99,8 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        // SAFETY: the handle's reference and JOIN_INTEREST are given up here, once.
+        // SAFETY: the handle's reference is given up here, once, and its JOIN_INTEREST with it
+        // unless a poll that returned the output gave that up already (`drop_join_handle` checks).
         unsafe { (self.header().vtable.drop_join_handle)(self.raw) }
     }
 }

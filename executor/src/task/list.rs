@@ -8,11 +8,11 @@
 //! runs of consecutive task ids) so that workers spawning and completing tasks at once rarely meet
 //! on a lock. The list owns one reference to each task in it; whoever unlinks a task releases that
 //! reference: its completion, or, for a task that finished out of spawn order with its `JoinHandle`
-//! alive, that handle's drop (`raw::defer_unlink`), or shutdown's drain. Such tasks leave the list in
-//! the order their joiner drops the handles, usually spawn order, over neighbours it has just
-//! touched, instead of costing the completing worker cold neighbours. Once closed (at shutdown) the
-//! list refuses new tasks: a first `Pending`, or a never-polled task's dropped queued run, that finds it
-//! closed drops the future itself (`raw.rs`).
+//! alive, that handle when it takes the output or is dropped (`raw::defer_unlink`), or shutdown's
+//! drain. Such tasks leave the list in the order their joiner awaits the handles, usually spawn
+//! order, over neighbours it has just touched, instead of costing the completing worker cold
+//! neighbours. Once closed (at shutdown) the list refuses new tasks: a first `Pending`, or a
+//! never-polled task's dropped queued run, that finds it closed drops the future itself (`raw.rs`).
 
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;

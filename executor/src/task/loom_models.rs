@@ -504,6 +504,17 @@ fn assert_cancelled_by_shutdown(task: &Task, handle: Handle) {
     task.assert_freed(1);
 }
 
+/// A task whose first poll returned `Pending` (so it is listed) and that was then woken: its next
+/// run completes it, deferring the owned-list unlink to the handle if `defer_unlink`.
+fn spawn_listed_and_woken(defer_unlink: bool) -> (Arc<Task>, Handle) {
+    let (task, handle) = Task::spawn_deferring(1, defer_unlink);
+    assert!(task.run_queued());
+    assert!(task.state.load().has(LISTED));
+    task.signal();
+    Task::waker(&task).wake();
+    (task, handle)
+}
+
 /// Runs the first poll on the model's main thread: the future hands out a waker and stays pending.
 fn spawn_and_poll_once(needed: usize) -> (Arc<Task>, Handle) {
     let (task, handle) = Task::spawn(needed);
@@ -623,7 +634,7 @@ fn join_handle_dropped_while_completing_with_deferred_unlink() {
 
 fn join_handle_dropped_while_completing_with(defer_unlink: bool) {
     loom::model(move || {
-        let (task, handle) = Task::spawn_deferring(0, defer_unlink);
+        let (task, handle) = spawn_listed_and_woken(defer_unlink);
         assert_eq!(handle.poll(), None);
         let worker = run_on_thread(&task);
         drop(handle);
@@ -642,7 +653,7 @@ fn join_handle_dropped_while_completing_with(defer_unlink: bool) {
 #[test]
 fn shutdown_racing_a_deferred_unlink() {
     loom::model(|| {
-        let (task, handle) = Task::spawn_deferring(0, true);
+        let (task, handle) = spawn_listed_and_woken(true);
         let worker = run_on_thread(&task);
         let dropper = thread::spawn(move || drop(handle));
         task.shutdown();
@@ -762,5 +773,48 @@ fn abort_and_wake_during_the_first_poll_racing_shutdown() {
         task.drop_queued();
         let _ = task.claim_list_drain();
         assert_cancelled_by_shutdown(&task, handle);
+    });
+}
+
+/// The handle takes the output, and with it does the deferred unlink, while the listed task
+/// completes on another thread: the list's reference is released exactly once.
+#[test]
+fn join_taking_the_output_with_deferred_unlink() {
+    join_taking_the_output(false);
+}
+
+/// As above, racing shutdown's drain too.
+#[test]
+fn join_taking_the_output_racing_shutdown_with_deferred_unlink() {
+    join_taking_the_output(true);
+}
+
+fn join_taking_the_output(shutdown: bool) {
+    loom::model(move || {
+        let (task, handle) = spawn_listed_and_woken(true);
+        let worker = run_on_thread(&task);
+        let joiner = thread::spawn(move || {
+            let first = handle.poll();
+            (handle, first)
+        });
+        if shutdown {
+            task.shutdown();
+        }
+        worker.join().unwrap();
+        let (handle, first) = joiner.join().unwrap();
+        if shutdown {
+            task.drop_queued();
+        } else {
+            task.drain();
+        }
+        assert!(task.is_complete());
+        let output = first.unwrap_or_else(|| handle.poll().expect("complete"));
+        assert!(
+            output == Ok(OUTPUT) || (shutdown && output == Err(())),
+            "{output:?}"
+        );
+        drop(handle);
+        assert!(!task.list.lock().unwrap().holds, "left on the list");
+        task.assert_freed(1);
     });
 }

@@ -424,15 +424,6 @@ unsafe fn cancel_and_complete<F: Future>(ptr: NonNull<Header>) {
 unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Repr>) {
     // SAFETY: the caller's reference keeps the cell alive.
     let header = unsafe { ptr.as_ref() };
-    // SAFETY: RUNNING gives this thread the stage.
-    let stage = unsafe { &mut *stage::<F>(ptr).get() };
-    // Drop the future first, on its own: its `Drop` may panic, and that must not lose the result.
-    // SAFETY: the future is there until now (see `Stage`), and this is its one drop: after it the
-    // stage holds the output, whether the drop finished or unwound.
-    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
-        ManuallyDrop::drop(&mut stage.future)
-    }));
-    // A panic while dropping a *finished* future is reported nowhere: its result stands.
     #[cfg(feature = "tracing")]
     // SAFETY: the caller's reference keeps the task alive.
     unsafe {
@@ -452,6 +443,16 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
             Err(Repr::Panic(_)) => {}
         })
     };
+    // SAFETY: RUNNING gives this thread the stage.
+    let stage = unsafe { &mut *stage::<F>(ptr).get() };
+    // Drop the future first, on its own: its `Drop` may panic, and that must not lose the result.
+    // SAFETY: the future is there until now (see `Stage`), and this is its one drop. After it the
+    // stage holds nothing until the output is written below, with nothing in between that can panic
+    // (the tracing event above comes first for that reason).
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut stage.future)
+    }));
+    // A panic while dropping a *finished* future is reported nowhere: its result stands.
     let result = match (result, dropped) {
         (Err(Repr::Cancelled), Err(panic)) => Err(Repr::panic(panic)),
         (result, Err(panic)) => {
@@ -483,8 +484,8 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
 
     // Who takes a listed task off the owned-task list: this completion, unless it deferred
     // (`defer_unlink`: the task finished out of spawn order) and a `JoinHandle` was there at the
-    // transition. That handle then sees COMPLETE and UNLINK_DEFERRED when it is dropped and unlinks
-    // the task itself, so exactly one of the two does (and shutdown's drain may beat both: removal
+    // transition. That handle then sees COMPLETE and UNLINK_DEFERRED when it takes the output (or is
+    // dropped without) and unlinks the task itself, so exactly one of the two does (and shutdown's drain may beat both: removal
     // is idempotent under the shard lock). A task that never returned `Pending` was never listed.
     let was_listed = if !listed || (prev.has(JOIN_INTEREST) && defer) {
         false
@@ -511,7 +512,7 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
 /// run by a consumer) has neighbours this thread just touched, and unlinking now is cheap and off the
 /// joiner's path. One that finishes out of order (a million deadlines in random order) has cold
 /// neighbours, a cache miss or two under the shard lock on a busy worker; its joiner, which usually
-/// drops handles in spawn order, unlinks it over warm neighbours instead. Either way is correct.
+/// awaits handles in spawn order, unlinks it over warm neighbours instead. Either way is correct.
 fn defer_unlink(id: Id) -> bool {
     thread_local! {
         /// The id of the last task completed on this thread.
@@ -590,9 +591,11 @@ unsafe fn register_join_waker(header: &Header, waker_set: bool, waker: &Waker) -
     if waker_set && header.state.unset_join_waker().is_err() {
         return true;
     }
-    // JOIN_WAKER is clear and the task is not complete: the slot is the handle's.
+    // JOIN_WAKER is clear and the task is not complete: the slot is the handle's. The waker it
+    // replaces is foreign code, whose `Drop` must not unwind out of here with the new one unset.
     // SAFETY: slot ownership as above.
-    unsafe { (*header.join_waker.get()).set(waker) };
+    let replaced = unsafe { (*header.join_waker.get()).set(waker) };
+    contain(|| drop(replaced));
     if header.state.set_join_waker().is_err() {
         // Completed in between: the slot stays ours; drop the waker we stored.
         // SAFETY: the runtime never touches the slot when JOIN_WAKER was clear at COMPLETE.

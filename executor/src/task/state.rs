@@ -217,7 +217,8 @@ impl State {
     /// The future returned `Ready` or was dropped, and the output is in the stage. Returns the state
     /// just before, whose `JOIN_INTEREST` / `JOIN_WAKER` say who owns the output and the waker slot.
     /// With `defer_unlink`, also sets `UNLINK_DEFERRED`: if `JOIN_INTEREST` was set, the handle will
-    /// take the task off the owned-task list when it is dropped; if not, the caller still does.
+    /// take the task off the owned-task list when it takes the output or is dropped; if not, the
+    /// caller still does.
     pub(crate) fn transition_to_complete(&self, defer_unlink: bool) -> Snapshot {
         let deferred = if defer_unlink { UNLINK_DEFERRED } else { 0 };
         let prev = Snapshot(
@@ -421,6 +422,11 @@ mod tests {
         let prev = s.transition_to_complete(false);
         assert!(prev.has(JOIN_INTEREST));
         assert!(s.load().has(COMPLETE) && !s.load().has(RUNNING));
+        // The handle takes the output: it keeps its reference, without JOIN_INTEREST.
+        let refs = s.load().refs();
+        assert!(s.transition_to_output_taken().has(JOIN_INTEREST));
+        assert!(!s.load().has(JOIN_INTEREST) && s.load().has(COMPLETE));
+        assert_eq!(s.load().refs(), refs);
     }
 
     #[test]
