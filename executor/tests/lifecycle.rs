@@ -142,7 +142,7 @@ fn join_waker_is_woken_when_the_task_completes_later() {
     rt.block_on(handle).unwrap();
     opener.join().unwrap();
 
-    // A task awaiting it instead: the slot keeps that task's waker as a bare task pointer.
+    // A task awaiting it instead: its own waker goes into the slot and is woken from there.
     let gate = Gate::default();
     let mut handle = rt.spawn(gate.wait());
     let registered = Arc::new(AtomicBool::new(false));

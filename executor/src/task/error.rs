@@ -5,29 +5,10 @@ use std::fmt;
 
 use super::id::Id;
 
-/// A panic payload.
-pub(crate) type Payload = Box<dyn Any + Send + 'static>;
-
 /// How a task failed, as stored in the task until its handle reads it.
-///
-/// One word: the payload, itself a two-word box, is boxed once more (a panic is rare, and the
-/// allocation is only made for it), so that `Result<(), Repr>`, the stored output of a task that
-/// returns nothing, is two words and such a task's cell one malloc size class smaller.
 pub(crate) enum Repr {
     Cancelled,
-    Panic(Box<Payload>),
-}
-
-impl Repr {
-    pub(crate) fn panic(payload: Payload) -> Repr {
-        Repr::Panic(Box::new(payload))
-    }
-}
-
-/// The message of a stored payload. (Not `panic_message(&**boxed)` on the outer box: a `Box<dyn
-/// Any>` is itself an `Any`, and would be asked whether it is a string.)
-fn message(payload: &Payload) -> Option<&str> {
-    super::raw::panic_message(&**payload)
+    Panic(Box<dyn Any + Send + 'static>),
 }
 
 /// The error a `JoinHandle` yields when its task did not finish normally.
@@ -88,7 +69,7 @@ impl JoinError {
     /// The panic payload, or the error back if the task was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(*payload),
+            Repr::Panic(payload) => Ok(payload),
             Repr::Cancelled => Err(self),
         }
     }
@@ -102,7 +83,7 @@ impl fmt::Display for JoinError {
         }
         match &self.repr {
             Repr::Cancelled => write!(f, " was cancelled"),
-            Repr::Panic(payload) => match message(payload) {
+            Repr::Panic(payload) => match super::raw::panic_message(payload.as_ref()) {
                 Some(message) => write!(f, " panicked with message {message:?}"),
                 None => write!(f, " panicked"),
             },
@@ -114,7 +95,7 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.id),
-            Repr::Panic(payload) => match message(payload) {
+            Repr::Panic(payload) => match super::raw::panic_message(payload.as_ref()) {
                 Some(message) => write!(f, "JoinError::Panic({}, {message:?})", self.id),
                 None => write!(f, "JoinError::Panic({}, ..)", self.id),
             },

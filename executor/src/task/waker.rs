@@ -22,21 +22,6 @@ pub(crate) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &VTABLE)) }
 }
 
-/// Whether `waker` is a magpie task's waker (its data is then the task pointer, see `join_waker`).
-pub(crate) fn is_task_waker(waker: &Waker) -> bool {
-    std::ptr::eq(waker.vtable(), &VTABLE)
-}
-
-/// Rebuilds a task waker from its data.
-///
-/// # Safety
-/// `data` is the data of a task waker (`is_task_waker`) whose reference the caller owns and hands
-/// to the returned waker.
-pub(crate) unsafe fn from_task_data(data: *const ()) -> Waker {
-    // SAFETY: as for `borrowed`; the waker owns the reference the caller gave it.
-    unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
-}
-
 /// # Safety
 /// `data` is the pointer of a waker made by this module, so a live task with a reference held by
 /// that waker (or by whoever lent it).
