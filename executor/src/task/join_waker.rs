@@ -31,7 +31,7 @@ impl JoinWaker {
     /// the waker stored before, if it was replaced, for the caller to drop where a panic of its
     /// `Drop` is contained.
     pub(crate) fn set(&mut self, waker: &Waker) -> Option<Waker> {
-        match &mut self.0 {
+        match &self.0 {
             Some(stored) if stored.will_wake(waker) => None,
             _ => self.0.replace(waker.clone()),
         }
@@ -69,7 +69,7 @@ mod tests {
     }
 
     #[test]
-    fn a_foreign_waker_is_boxed_and_comes_back_whole() {
+    fn a_stored_waker_comes_back_whole_once() {
         let counter = Arc::new(Counter::default());
         let waker = Waker::from(Arc::clone(&counter));
         let mut slot = JoinWaker::empty();

@@ -340,9 +340,10 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) {
         };
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: RUNNING gives this thread the stage, which holds the future until the
-            // completion (a completed task is never run: `transition_to_running`). The future is
-            // never moved out of its heap cell while it is alive, so pinning it there is sound.
+            // completion (a completed task is never run: `transition_to_running`).
             let future = unsafe { &mut (*stage::<F>(ptr).get()).future };
+            // SAFETY: the future is never moved out of its heap cell while it is alive (the
+            // completion drops it in place), so pinning it there is sound.
             unsafe { Pin::new_unchecked(&mut **future) }.poll(&mut cx)
         }))
     };

@@ -302,8 +302,11 @@ impl State {
 
     /// The handle took the output of the completed task: it gives up `JOIN_INTEREST`, which tells
     /// its own later drop (and a second poll) that the output is gone. Returns the state before.
+    /// Relaxed: the handle already acquired `COMPLETE` (and `UNLINK_DEFERRED`, set in the same RMW)
+    /// with the load that found the output, and after completion nobody but the handle reads
+    /// `JOIN_INTEREST`; the handle's final release orders its accesses before the free.
     pub(crate) fn transition_to_output_taken(&self) -> Snapshot {
-        let prev = Snapshot(self.0.fetch_and(!JOIN_INTEREST, Ordering::AcqRel));
+        let prev = Snapshot(self.0.fetch_and(!JOIN_INTEREST, Ordering::Relaxed));
         debug_assert!(prev.has(COMPLETE) && prev.has(JOIN_INTEREST), "{prev:?}");
         prev
     }
