@@ -134,19 +134,26 @@ async def sleep_gather(sizes, args):
     return len(samples), lateness_fields(samples, early)
 
 
-async def lateness(sizes, args):
+async def lateness(sizes, args, spaced=False):
     window = 0.1
     seed = args.seed
-    # One window for every deadline, opening 1 s after the start (as in benches/src/jobs.rs).
+    count = sizes["deadlines"]
+    # One window for every deadline, opening 1 s after the start (as in benches/src/jobs.rs):
+    # drawn at random (`lateness`), or evenly spaced in spawn order (`lateness-spaced`).
     opens = time.monotonic() + 1.0
 
+    def offset(index):
+        if spaced:
+            return index * window / count
+        return SplitMix64.for_index(seed, index).next_f64() * window
+
     async def task(index):
-        deadline = opens + SplitMix64.for_index(seed, index).next_f64() * window
+        deadline = opens + offset(index)
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
         now = time.monotonic()
         return to_micros(max(0.0, now - deadline)), now < deadline
 
-    results = await asyncio.gather(*(task(i) for i in range(sizes["deadlines"])))
+    results = await asyncio.gather(*(task(i) for i in range(count)))
     samples = [r[0] for r in results]
     early = sum(1 for r in results if r[1])
     return len(samples), lateness_fields(samples, early)
@@ -258,6 +265,10 @@ async def timeout_churn(sizes, args):
 WORKLOADS = {
     "sleep-gather": (sleep_gather, lambda s: s["sleepers"]),
     "lateness": (lateness, lambda s: s["deadlines"]),
+    "lateness-spaced": (
+        lambda sizes, args: lateness(sizes, args, spaced=True),
+        lambda s: s["deadlines"],
+    ),
     "fanout": (fanout, lambda s: s["fetches"]),
     "fanout-uniform": (fanout, lambda s: s["fetches"]),
     "fanout-lognormal": (fanout, lambda s: s["fetches"]),

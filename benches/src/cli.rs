@@ -23,8 +23,9 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 3, value_parser = parse_positive_usize)]
     pub rounds: usize,
 
-    /// Workloads to run, comma-separated (sleep-gather, lateness, fanout, fanout-uniform,
-    /// fanout-lognormal, spawn-many, yield-many, chained-spawn, ping-pong, timeout-churn); default all.
+    /// Workloads to run, comma-separated (sleep-gather, lateness, lateness-spaced, fanout,
+    /// fanout-uniform, fanout-lognormal, spawn-many, yield-many, chained-spawn, ping-pong,
+    /// timeout-churn); default all.
     #[arg(long, value_delimiter = ',', value_parser = parse_workload)]
     pub workloads: Vec<Workload>,
 

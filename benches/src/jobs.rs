@@ -75,13 +75,14 @@ pub fn run_job<R: BenchRuntime>(
         let sizes = params.sizes;
         match workload {
             Workload::SleepGather => sleep_gather(spawner, sizes.sleepers, sizes.sleep).await,
-            Workload::Lateness => {
+            Workload::Lateness | Workload::LatenessSpaced => {
                 lateness(
                     spawner,
                     sizes.deadlines,
                     sizes.deadline_lead,
                     sizes.deadline_window,
                     params.seed,
+                    DeadlineOrder::of(workload),
                 )
                 .await
             }
@@ -152,8 +153,30 @@ fn lateness_of(deadline: Instant) -> (u32, bool) {
     )
 }
 
-/// `tasks` tasks each sleep until its own deadline, drawn uniformly in one `window` that opens
-/// `lead` after the job starts: all deadlines fall inside the same window, so the wake-ups are
+/// How `lateness` places its deadlines in the window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadlineOrder {
+    /// Drawn uniformly at random (`lateness`): the wake order has nothing to do with the spawn
+    /// order, so each wake-up touches memory the previous one did not.
+    Random,
+    /// Evenly spaced in spawn order (`lateness-spaced`): task `i` of `n` is due at `i/n` of the
+    /// window, and tasks wake in the order they were allocated.
+    Spaced,
+}
+
+impl DeadlineOrder {
+    /// The order a lateness workload uses.
+    fn of(workload: Workload) -> Self {
+        if workload == Workload::LatenessSpaced {
+            DeadlineOrder::Spaced
+        } else {
+            DeadlineOrder::Random
+        }
+    }
+}
+
+/// `tasks` tasks each sleep until its own deadline in one `window` that opens `lead` after the
+/// job starts, placed by `order`: all deadlines fall inside the same window, so the wake-ups are
 /// dense. A runtime that has not even started a task by its deadline shows that as lateness.
 pub async fn lateness<S: Spawner>(
     spawner: S,
@@ -161,19 +184,26 @@ pub async fn lateness<S: Spawner>(
     lead: Duration,
     window: Duration,
     seed: u64,
+    order: DeadlineOrder,
 ) -> JobOutput {
     let window_ns = window.as_nanos() as f64;
+    let step_ns = window_ns / tasks as f64;
     let opens = Instant::now() + lead;
     let handles: Vec<_> = (0..tasks)
-        .map(|index| {
-            spawner.spawn(async move {
+        .map(|index| match order {
+            DeadlineOrder::Random => spawner.spawn(async move {
                 // The same draw as `LatencyModel::Uniform { low: 0, high: window }`, so
                 // `ideal_time` can recompute it.
                 let offset = SplitMix64::for_index(seed, index).next_f64() * window_ns;
                 let deadline = opens + Duration::from_nanos(offset as u64);
                 S::sleep_until(deadline).await;
                 lateness_of(deadline)
-            })
+            }),
+            DeadlineOrder::Spaced => spawner.spawn(async move {
+                let deadline = opens + Duration::from_nanos((index as f64 * step_ns) as u64);
+                S::sleep_until(deadline).await;
+                lateness_of(deadline)
+            }),
         })
         .collect();
     gather_lateness(handles).await
@@ -357,6 +387,11 @@ pub fn ideal_time(workload: Workload, params: &JobParams) -> Option<Duration> {
             };
             Some(s.deadline_lead + ideal_duration(&window, params.seed, s.deadlines, None))
         }
+        Workload::LatenessSpaced => {
+            // The last task is due at (n - 1)/n of the window.
+            let last = s.deadlines.saturating_sub(1) as f64 / s.deadlines as f64;
+            Some(s.deadline_lead + s.deadline_window.mul_f64(last))
+        }
         Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => {
             Some(ideal_duration(
                 &params.latency_for(workload),
@@ -374,12 +409,48 @@ pub fn expected_ops(workload: Workload, params: &JobParams) -> u64 {
     let s = &params.sizes;
     match workload {
         Workload::SleepGather => s.sleepers,
-        Workload::Lateness => s.deadlines,
+        Workload::Lateness | Workload::LatenessSpaced => s.deadlines,
         Workload::Fanout | Workload::FanoutUniform | Workload::FanoutLognormal => s.fetches,
         Workload::SpawnMany => s.spawns,
         Workload::YieldMany => s.yielders * s.yields_per_task,
         Workload::ChainedSpawn => s.chains * s.chain_length,
         Workload::PingPong => 2 * s.ping_pong_rounds * s.pairs,
         Workload::TimeoutChurn => s.timeouts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(deadlines: u64) -> JobParams {
+        let mut sizes = Sizes::at_scale(1.0);
+        sizes.deadlines = deadlines;
+        JobParams {
+            sizes,
+            fanout_latency: "1s".parse().unwrap(),
+            fanout_limit: None,
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn spaced_deadlines_end_one_step_before_the_window_closes() {
+        let params = params(4);
+        let s = params.sizes;
+        // Deadlines at 0, 1/4, 2/4 and 3/4 of the window: the last one is the ideal end.
+        assert_eq!(
+            ideal_time(Workload::LatenessSpaced, &params),
+            Some(s.deadline_lead + s.deadline_window.mul_f64(0.75))
+        );
+    }
+
+    #[test]
+    fn random_deadlines_fall_inside_the_window() {
+        let params = params(1000);
+        let s = params.sizes;
+        let ideal = ideal_time(Workload::Lateness, &params).unwrap();
+        assert!(ideal > s.deadline_lead + s.deadline_window.mul_f64(0.9));
+        assert!(ideal <= s.deadline_lead + s.deadline_window);
     }
 }

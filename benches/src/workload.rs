@@ -5,6 +5,9 @@
 //! - `lateness`: 1,000,000 deadlines drawn uniformly in one 100 ms window that opens 1 s after the
 //!   job starts (time enough to spawn them); each task sleeps until its deadline and records its
 //!   lateness;
+//! - `lateness-spaced`: the same, with the deadlines evenly spaced in spawn order (task `i` of `n`
+//!   at `i/n` of the window), so tasks wake in the order they were spawned and allocated: the
+//!   friendliest order for the caches, which shows how much of `lateness` the random order costs;
 //! - `fanout`: 1,000,000 simulated fetches with a latency model (default `1s`, the `fanout` example's
 //!   default; `--fanout-latency` changes it), each checksumming a 1 KiB response, all gathered;
 //! - `fanout-uniform`, `fanout-lognormal`: the same with latencies uniform in 500 ms..1500 ms, and
@@ -30,6 +33,8 @@ pub enum Workload {
     SleepGather,
     /// 1M deadlines in one 100 ms window; lateness of each.
     Lateness,
+    /// The same window, deadlines evenly spaced in spawn order.
+    LatenessSpaced,
     /// The fan-out example's job with `--fanout-latency`.
     Fanout,
     /// Fan-out with uniform latencies ([`UNIFORM_LATENCY`]).
@@ -50,9 +55,10 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 11] = [
         Workload::SleepGather,
         Workload::Lateness,
+        Workload::LatenessSpaced,
         Workload::Fanout,
         Workload::FanoutUniform,
         Workload::FanoutLognormal,
@@ -68,6 +74,7 @@ impl Workload {
         match self {
             Workload::SleepGather => "sleep-gather",
             Workload::Lateness => "lateness",
+            Workload::LatenessSpaced => "lateness-spaced",
             Workload::Fanout => "fanout",
             Workload::FanoutUniform => "fanout-uniform",
             Workload::FanoutLognormal => "fanout-lognormal",
@@ -81,7 +88,10 @@ impl Workload {
 
     /// Whether each task's lateness is recorded (and plotted).
     pub fn records_lateness(self) -> bool {
-        matches!(self, Workload::SleepGather | Workload::Lateness) || self.is_fanout()
+        matches!(
+            self,
+            Workload::SleepGather | Workload::Lateness | Workload::LatenessSpaced
+        ) || self.is_fanout()
     }
 
     /// Whether this is one of the fan-out workloads.
@@ -135,7 +145,7 @@ pub struct Sizes {
     pub sleepers: u64,
     /// The sleep of `sleep-gather`.
     pub sleep: Duration,
-    /// Tasks of `lateness`.
+    /// Tasks of `lateness` and `lateness-spaced`.
     pub deadlines: u64,
     /// How long after the start of `lateness` its deadline window opens.
     pub deadline_lead: Duration,
