@@ -1,4 +1,5 @@
-//! A read prefetch hint, used to overlap the cache misses of a walk over many timer entries.
+//! A read prefetch hint, used to overlap the cache misses of a walk over many timer entries (and of
+//! the wakes that follow: `driver::Core::wake_batch` prefetches what the next wakers point at).
 //!
 //! A wheel slot holds pointers to entries allocated all over the heap; reading them one after the
 //! other costs a cache miss each, one at a time. Because a slot is an array, the timer thread knows
