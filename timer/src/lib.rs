@@ -22,7 +22,9 @@
 //!
 //! **Firing is batched.** One turn collects every due waker into a buffer, then wakes them in chunks of
 //! 1024 between the executor's [`set_wake_batch_hooks`] callbacks (magpie defers worker unparks to the
-//! end of a chunk). No lock exists between registrants and the timer, so wakes never stall them.
+//! end of a chunk). No lock exists between registrants and the timer, so wakes never stall them. A wake
+//! writes to memory the timer thread has not touched (the woken task), so the data of the waker eight
+//! places ahead is prefetched and those cache misses overlap.
 //!
 //! **What the thread costs.** Per timer, the thread does one stack pop and array push (none at all
 //! for a timeout whose future finished first), a cascade or two, one state-word RMW and a waker move
