@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ThreadSanitizer on the stress, lifecycle and shutdown tests (nightly, -Zsanitizer=thread, -Zbuild-std so
-# that std itself is instrumented). One suppression, for crossbeam-deque's by-design speculative
-# read in its Chase-Lev buffer; .ci/tsan.supp says why, docs/reliability.md what it does not hide.
+# ThreadSanitizer on the stress, lifecycle and shutdown tests (nightly, -Zsanitizer=thread,
+# -Zbuild-std so that std itself is instrumented). One suppression, for crossbeam-deque's by-design
+# speculative read in its Chase-Lev buffer; .ci/tsan.supp says why, docs/reliability.md what it
+# does not hide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src'; then

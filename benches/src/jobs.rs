@@ -190,6 +190,8 @@ pub async fn lateness<S: Spawner>(
     let step_ns = window_ns / tasks as f64;
     let opens = Instant::now() + lead;
     let handles: Vec<_> = (0..tasks)
+        // One task body per order, each capturing only what it needs: the random order's tasks
+        // stay the size they were before the spaced order existed, so its history compares.
         .map(|index| match order {
             DeadlineOrder::Random => spawner.spawn(async move {
                 // The same draw as `LatencyModel::Uniform { low: 0, high: window }`, so

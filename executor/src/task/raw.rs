@@ -485,9 +485,10 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Re
 
     // Who takes a listed task off the owned-task list: this completion, unless it deferred
     // (`defer_unlink`: the task finished out of spawn order) and a `JoinHandle` was there at the
-    // transition. That handle then sees COMPLETE and UNLINK_DEFERRED when it takes the output (or is
-    // dropped without) and unlinks the task itself, so exactly one of the two does (and shutdown's drain may beat both: removal
-    // is idempotent under the shard lock). A task that never returned `Pending` was never listed.
+    // transition. That handle then sees COMPLETE and UNLINK_DEFERRED when it takes the output (or
+    // is dropped without) and unlinks the task itself, so exactly one of the two does (and
+    // shutdown's drain may beat both: removal is idempotent under the shard lock). A task that
+    // never returned `Pending` was never listed.
     let was_listed = if !listed || (prev.has(JOIN_INTEREST) && defer) {
         false
     } else {
